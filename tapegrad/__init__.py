@@ -1,0 +1,32 @@
+"""tapegrad: reverse-mode automatic differentiation for NumPy with PyTorch's names.
+
+A global (per-thread) tape records primitive ops as they run; `backward()` replays it in reverse.
+"""
+from .tape import Tape, Tensor  # noqa: F401  (tape first: it imports tensor and the ops)
+from .tensor import Size, Device as device  # noqa: F401
+from .dtypes import (float16, half, float32, float, float64, double, int8, uint8, int16,  # noqa
+                     short, int32, int, int64, long, bool, get_default_dtype, set_default_dtype)
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
+                        is_grad_enabled, is_inference_mode_enabled)
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
+                       ones_like, empty_like, full_like, eye, arange, linspace, logspace,
+                       rand, randn, rand_like, randn_like, randint, randperm, normal, bernoulli,
+                       multinomial, manual_seed, seed, Generator)
+from .printing import set_printoptions  # noqa: F401
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.nn import *  # noqa: F401,F403
+from . import autograd  # noqa: F401,E402
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()

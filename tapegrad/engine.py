@@ -1,0 +1,257 @@
+"""Reverse replay of the tape: `backward`, `grad` and `Tape.gradient` all run `_replay`.
+
+Entries are visited newest first, which is a topological order by construction: no graph
+search, no sort, no recursion. Each visited entry with a pending cotangent runs its VJP rules;
+their results are summed back to each input's shape and cast to its dtype here, once, so rules
+never have to. Leaf gradients are collected and written only after the whole replay succeeded.
+"""
+import numpy as np
+
+from .tape import _state, global_tape, _leaf
+from .tensor import Tensor
+
+_RELEASED = ("Trying to backward through the graph a second time (or directly access saved "
+             "tensors after they have already been freed): {op} was already replayed and its saved "
+             "values freed. Specify retain_graph=True if you need to backward through the graph a "
+             "second time or if you need to access saved tensors after calling backward.")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaves) into the leaves' `.grad` (torch.autograd.backward)."""
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors, "backward")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+    retain = create_graph if retain_graph is None else retain_graph
+    got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
+                  accumulate=inputs is None)
+    if inputs is not None:
+        for t, g in zip(inputs, got):
+            if g is not None:
+                _accumulate(t, g, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad)."""
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] is {type(t).__name__}, expected a Tensor")
+        if not t._rg:
+            raise RuntimeError(f"grad: One of the differentiated Tensors (inputs[{i}], shape "
+                               f"{list(t.shape)}) does not require grad")
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
+                  accumulate=False)
+    return tuple(_finish_grads(got, inputs, allow_unused, materialize_grads, "grad"))
+
+
+def grad_through(tape, outputs, inputs, grad_outputs, retain, create_graph):
+    """`Tape.gradient`: like `grad`, but only through `tape`'s entries; unused sources give None."""
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "Tape.gradient")
+    got = _replay(tape, roots, seeds, retain, create_graph, capture=inputs, accumulate=False)
+    return _finish_grads(got, inputs, True, False, "Tape.gradient")
+
+
+def _finish_grads(got, inputs, allow_unused, materialize, where):
+    out = []
+    for i, (t, g) in enumerate(zip(inputs, got)):
+        if g is None:
+            if materialize:
+                g = _leaf(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(f"{where}: One of the differentiated Tensors (inputs[{i}], "
+                                   f"shape {list(t.shape)}) appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+        out.append(g)
+    return out
+
+
+def _roots_and_seeds(tensors, grads, where):
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grads is None:
+        grads = [None] * len(roots)
+    elif isinstance(grads, Tensor) or not isinstance(grads, (list, tuple)):
+        grads = [grads]
+    if len(grads) != len(roots):
+        raise RuntimeError(f"{where}: got {len(grads)} gradients for {len(roots)} tensors")
+    seeds = []
+    for i, (r, g) in enumerate(zip(roots, grads)):
+        if not isinstance(r, Tensor) or not r._rg:
+            raise RuntimeError(f"{where}: element {i} of tensors does not require grad and does "
+                               "not have a grad_fn")
+        if g is None:
+            if r._data.size != 1:
+                raise RuntimeError(f"{where}: grad can be implicitly created only for scalar "
+                                   f"outputs, but output {i} has shape {list(r.shape)}; pass a "
+                                   "gradient of that shape")
+            g = _leaf(np.ones_like(r._data))
+        else:
+            if not isinstance(g, Tensor):
+                g = _leaf(np.asarray(g, dtype=r._data.dtype))
+            if g._data.shape != r._data.shape:
+                raise RuntimeError(f"{where}: Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{list(g.shape)} and output[{i}] has a shape of "
+                                   f"{list(r.shape)}.")
+            if g._data.dtype != r._data.dtype:
+                g = g.to(r._data.dtype)
+        seeds.append(g)
+    return roots, seeds
+
+
+def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
+    """Walk `tape` newest first from the roots; return the cotangents of `capture` tensors."""
+    pending = {}      # entry -> cotangents of its outputs
+    leaves = {}       # id(leaf) -> [leaf, summed cotangent]
+    wanted = {}       # (entry, index) of non-leaf tensors in `capture` -> their position
+    got = [None] * len(capture) if capture is not None else []
+    for pos, t in enumerate(capture or ()):
+        if t._entry is not None:
+            wanted[(t._entry, t._index)] = pos
+    done = []
+    st = _state
+    mode = st.grad_enabled
+    st.grad_enabled = create_graph
+    try:
+        last = 0
+        for r, g in zip(roots, seeds):
+            if r._entry is not None:
+                last = max(last, r._entry.seq)
+            _send(r, g, pending, leaves, float("inf"))
+        for ref in reversed(tape._refs):
+            if not pending:
+                break
+            e = ref()
+            if e is None or e.seq > last:
+                continue
+            gs = pending.pop(e, None)
+            if gs is None:
+                continue
+            if e.inputs is None:
+                raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
+            if e.versions:
+                _check_versions(e)
+            if e.hooks is not None or e.retained is not None or wanted:
+                _visit_outputs(e, gs, wanted, got, create_graph)
+            if e.n_out > 1:
+                gs = [_leaf(np.zeros_like(o)) if g is None else g for g, o in zip(gs, e.out)]
+            seq = e.seq
+            for x, gx in zip(e.inputs, e.prim.vjp(e, gs)):
+                if gx is not None:
+                    _send(x, _conform(gx, x, e), pending, leaves, seq)
+            done.append(e)
+        _finish_leaves(leaves, capture, got, accumulate, create_graph)
+    finally:
+        st.grad_enabled = mode
+    if not retain:
+        for e in done:
+            e.inputs = None
+            e.out = None
+    return got
+
+
+def _send(x, g, pending, leaves, seq):
+    """Add cotangent g to tensor x: to its producing entry's slot, or to its leaf sum."""
+    e = x._entry
+    while e is not None and e.seq >= seq:
+        # x was modified in place after the consumer recorded it: route to its earlier value
+        if e.inputs is None:
+            raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
+        x = e.inputs[0]
+        e = x._entry
+    if e is not None:
+        slot = pending.get(e)
+        if slot is None:
+            slot = pending[e] = [None] * e.n_out
+        i = x._index
+        slot[i] = g if slot[i] is None else slot[i] + g
+    elif x._rg:
+        acc = leaves.get(id(x))
+        if acc is None:
+            leaves[id(x)] = [x, g]
+        else:
+            acc[1] = acc[1] + g
+
+
+def _conform(g, x, entry):
+    """Sum a rule's cotangent back to x's broadcast shape and cast it to x's dtype."""
+    if not isinstance(g, Tensor):
+        g = _leaf(np.asarray(g))
+    shape = x._data.shape
+    if g._data.shape != shape:
+        if np.broadcast_shapes(shape, g._data.shape) != g._data.shape:
+            raise RuntimeError(f"Function {entry.prim.grad_fn_name} returned an invalid gradient "
+                               f"for input of shape {list(shape)}: got shape "
+                               f"{list(g._data.shape)}, which does not reduce to it")
+        g = sum_to(g, shape)
+    if g._data.dtype != x._data.dtype:
+        g = g.to(x._data.dtype)
+    return g
+
+
+def _check_versions(e):
+    for vc, version in e.versions:
+        if vc[0] != version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: an input or output of {e.prim.grad_fn_name} (op "
+                f"'{e.prim.name}') is at version {vc[0]}; expected version {version} instead. "
+                "Hint: replace the in-place operation by an out-of-place one, or clone() the "
+                "tensor before modifying it.")
+
+
+def _visit_outputs(e, gs, wanted, got, create_graph):
+    """Run hooks on, retain, and capture the cotangents of entry e's outputs."""
+    for i, g in enumerate(gs):
+        if g is None:
+            continue
+        for hook in (e.hooks or {}).get(i, ()):
+            new = hook(g)
+            if new is not None:
+                g = gs[i] = new
+        ref = (e.retained or {}).get(i)
+        if ref is not None and ref() is not None:
+            _accumulate(ref(), g, create_graph)
+        pos = wanted.get((e, i))
+        if pos is not None:
+            got[pos] = g
+
+
+def _finish_leaves(leaves, capture, got, accumulate, create_graph):
+    for t, g in leaves.values():
+        for hook in t._hooks or ():
+            new = hook(g)
+            if new is not None:
+                g = new
+        if accumulate:
+            _accumulate(t, g, create_graph)
+        elif capture is not None:
+            for pos, c in enumerate(capture):
+                if c is t:
+                    got[pos] = g
+
+
+def _accumulate(t, g, create_graph):
+    """t.grad += g, as PyTorch's AccumulateGrad: in place when possible, a fresh buffer first."""
+    if not create_graph:
+        g = g.detach()
+    old = t._grad
+    if old is None:
+        a = g._data
+        if create_graph:
+            t._grad = g
+        else:
+            # own the buffer: cotangents may be views or shared between tensors
+            t._grad = _leaf(np.array(a, copy=True))
+    elif create_graph or old._rg:
+        t._grad = old + g
+    else:
+        np.add(old._data, g._data, out=old._data, casting="unsafe")
+        old._vc[0] += 1
+
+
+from .ops.shape import sum_to  # noqa: E402

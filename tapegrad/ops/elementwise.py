@@ -1,0 +1,475 @@
+"""Elementwise ops: arithmetic, math functions, comparisons. Forward and VJP side by side.
+
+Rules are `rule(g, out, *inputs, **params)` in tapegrad ops (so they are differentiable); the
+engine sums their results back over broadcast dimensions and casts them to the input's dtype.
+"""
+import math
+
+import numpy as np
+from scipy import special
+
+from ..dtypes import promote, get_default_dtype
+from ..tape import primitive, defvjp, _leaf
+from ..tensor import Tensor
+
+
+def _floating(x):
+    """PyTorch computes float functions of integer tensors in the default float dtype."""
+    if type(x) is np.ndarray:
+        return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
+    return float(x)
+
+
+def _integral(v):
+    return v.dtype.kind in "biu" if type(v) is np.ndarray else not isinstance(v, float)
+
+
+def _zeros(g):
+    return _leaf(np.zeros_like(g._data))
+
+
+# ---- arithmetic ------------------------------------------------------------------------------
+@primitive(linear=True)
+def add(x, y, alpha=1):
+    x, y = promote(x, y)
+    return x + y if alpha == 1 else x + alpha * y
+
+
+defvjp(add,
+       lambda g, out, x, y, alpha=1: g,
+       lambda g, out, x, y, alpha=1: g if alpha == 1 else g * alpha)
+
+
+@primitive(linear=True)
+def sub(x, y, alpha=1):
+    x, y = promote(x, y)
+    return x - y if alpha == 1 else x - alpha * y
+
+
+defvjp(sub,
+       lambda g, out, x, y, alpha=1: g,
+       lambda g, out, x, y, alpha=1: -g if alpha == 1 else g * -alpha)
+
+
+@primitive()
+def mul(x, y):
+    x, y = promote(x, y)
+    return x * y
+
+
+defvjp(mul,
+       lambda g, out, x, y: g * y,
+       lambda g, out, x, y: g * x)
+
+
+@primitive()
+def div(x, y):
+    x, y = promote(x, y)
+    if _integral(x) and _integral(y):
+        x = _floating(x)     # true division of integers gives the default float dtype
+    return x / y
+
+
+defvjp(div,
+       lambda g, out, x, y: g / y,
+       lambda g, out, x, y: -g * x / (y * y))
+
+true_divide = div
+
+
+@primitive(linear=True)
+def neg(x):
+    return -x
+
+
+defvjp(neg, lambda g, out, x: -g)
+negative = neg
+
+
+def _pow_base_grad(g, out, x, y):
+    if not isinstance(y, Tensor):
+        return _zeros(g) if y == 0 else g * (y * x ** (y - 1))
+    return where(y == 0, 0.0, g * (y * x ** (y - 1)))
+
+
+def _pow_exponent_grad(g, out, x, y):
+    # d(x**y)/dy = x**y * log(x); PyTorch takes it as 0 where x == 0 and y >= 0
+    if not isinstance(x, Tensor):
+        return g * (out * math.log(x)) if x > 0 else g * (0.0 if x == 0 else math.nan)
+    return where((x == 0) & (y >= 0), 0.0, g * out * log(x))
+
+
+@primitive(uses_out=True)
+def pow(x, y):
+    x, y = promote(x, y)
+    return np.power(x, y)
+
+
+defvjp(pow, _pow_base_grad, _pow_exponent_grad)
+
+
+@primitive()
+def square(x):
+    return np.square(x)
+
+
+defvjp(square, lambda g, out, x: g * (2 * x))
+
+
+@primitive(uses_out=True)
+def reciprocal(x):
+    return 1 / _floating(x)
+
+
+defvjp(reciprocal, lambda g, out, x: -g * out * out)
+
+
+@primitive()
+def floor_divide(x, y):
+    x, y = promote(x, y)
+    return np.floor_divide(x, y)
+
+
+defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros(g))
+
+
+@primitive()
+def remainder(x, y):
+    x, y = promote(x, y)
+    return np.remainder(x, y)
+
+
+# x mod y = x - floor(x / y) * y, and floor is flat almost everywhere
+defvjp(remainder,
+       lambda g, out, x, y: g,
+       lambda g, out, x, y: -g * floor_divide(x, y))
+
+fmod = remainder
+
+
+# ---- exponentials, logarithms, powers --------------------------------------------------------
+@primitive(uses_out=True)
+def exp(x):
+    return np.exp(_floating(x))
+
+
+defvjp(exp, lambda g, out, x: g * out)
+
+
+@primitive(uses_out=True)
+def expm1(x):
+    return np.expm1(_floating(x))
+
+
+defvjp(expm1, lambda g, out, x: g * (out + 1))
+
+
+@primitive()
+def log(x):
+    return np.log(_floating(x))
+
+
+defvjp(log, lambda g, out, x: g / x)
+
+
+@primitive()
+def log1p(x):
+    return np.log1p(_floating(x))
+
+
+defvjp(log1p, lambda g, out, x: g / (x + 1))
+
+
+@primitive()
+def log2(x):
+    return np.log2(_floating(x))
+
+
+defvjp(log2, lambda g, out, x: g / (x * math.log(2)))
+
+
+@primitive()
+def log10(x):
+    return np.log10(_floating(x))
+
+
+defvjp(log10, lambda g, out, x: g / (x * math.log(10)))
+
+
+@primitive(uses_out=True)
+def sqrt(x):
+    return np.sqrt(_floating(x))
+
+
+defvjp(sqrt, lambda g, out, x: g / (2 * out))
+
+
+@primitive(uses_out=True)
+def rsqrt(x):
+    x = _floating(x)
+    return 1 / np.sqrt(x)
+
+
+defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out))
+
+
+# ---- trigonometric and hyperbolic -------------------------------------------------------------
+@primitive()
+def sin(x):
+    return np.sin(_floating(x))
+
+
+defvjp(sin, lambda g, out, x: g * cos(x))
+
+
+@primitive()
+def cos(x):
+    return np.cos(_floating(x))
+
+
+defvjp(cos, lambda g, out, x: -g * sin(x))
+
+
+@primitive(uses_out=True)
+def tan(x):
+    return np.tan(_floating(x))
+
+
+defvjp(tan, lambda g, out, x: g * (1 + out * out))
+
+
+@primitive(uses_out=True)
+def tanh(x):
+    return np.tanh(_floating(x))
+
+
+defvjp(tanh, lambda g, out, x: g * (1 - out * out))
+
+
+@primitive(uses_out=True)
+def sigmoid(x):
+    return special.expit(_floating(x))
+
+
+defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)))
+
+
+# ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
+@primitive()
+def relu(x):
+    return np.maximum(x, 0)
+
+
+# relu'(0) = 0, as in PyTorch
+defvjp(relu, lambda g, out, x: g * (x > 0))
+
+
+@primitive()
+def abs(x):
+    return np.abs(x)
+
+
+# abs'(0) = sign(0) = 0, as in PyTorch
+defvjp(abs, lambda g, out, x: g * sign(x))
+absolute = abs
+
+
+@primitive()
+def sign(x):
+    return np.sign(x)
+
+
+defvjp(sign, lambda g, out, x: _zeros(g))
+
+
+def _flat(name, fn):
+    """A piecewise-constant op: its gradient is zero wherever it exists, as in PyTorch."""
+    prim = primitive(name)(lambda x: fn(x))
+    prim.__doc__ = f"torch.{name}: elementwise, with zero gradient."
+    return defvjp(prim, lambda g, out, x: _zeros(g))
+
+
+floor = _flat("floor", np.floor)
+ceil = _flat("ceil", np.ceil)
+trunc = _flat("trunc", np.trunc)
+
+
+@primitive()
+def round(x, decimals=0):
+    return np.round(x, decimals)
+
+
+defvjp(round, lambda g, out, x, decimals=0: _zeros(g))
+
+
+def frac(x):
+    """torch.frac: x - trunc(x)."""
+    return x - trunc(x)
+
+
+@primitive()
+def clamp_prim(x, lo=None, hi=None):
+    return np.clip(x, lo, hi)
+
+
+# the gradient passes where lo <= x <= hi, bounds included, as in PyTorch
+defvjp(clamp_prim, lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
+
+
+def _inside(x, lo, hi):
+    a = x._data
+    keep = np.ones(a.shape, bool)
+    if lo is not None:
+        keep &= a >= lo
+    if hi is not None:
+        keep &= a <= hi
+    return _leaf(keep)
+
+
+def clamp(input, min=None, max=None):
+    """torch.clamp: bounds may be numbers or tensors (tensor bounds broadcast)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else where(input < min, min, input)
+        return out if max is None else where(out > max, max, out)
+    return clamp_prim(input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def _tie_split(g, x, y):
+    """1 where x wins, 0.5 at ties, 0 where y wins: PyTorch splits the gradient at ties."""
+    a, b = _data(x), _data(y)
+    return _leaf(np.where(a == b, 0.5, a > b).astype(g.dtype))
+
+
+@primitive()
+def maximum(x, y):
+    x, y = promote(x, y)
+    return np.maximum(x, y)
+
+
+defvjp(maximum,
+       lambda g, out, x, y: g * _tie_split(g, x, y),
+       lambda g, out, x, y: g * _tie_split(g, y, x))
+
+
+@primitive()
+def minimum(x, y):
+    x, y = promote(x, y)
+    return np.minimum(x, y)
+
+
+defvjp(minimum,
+       lambda g, out, x, y: g * _tie_split(g, y, x),
+       lambda g, out, x, y: g * _tie_split(g, x, y))
+
+
+@primitive()
+def where(cond, x, y):
+    x, y = promote(x, y)
+    return np.where(cond, x, y)
+
+
+defvjp(where,
+       None,
+       lambda g, out, c, x, y: where(c, g, 0.0),
+       lambda g, out, c, x, y: where(c, 0.0, g))
+
+
+def lerp(input, end, weight):
+    """torch.lerp: input + weight * (end - input)."""
+    return input + weight * (end - input)
+
+
+# ---- copies and casts ------------------------------------------------------------------------
+@primitive(linear=True)
+def clone(x):
+    return x.copy()
+
+
+defvjp(clone, lambda g, out, x: g)
+
+
+@primitive(linear=True)
+def cast(x, dtype):
+    return x.astype(dtype)
+
+
+# the engine casts the cotangent back to the input's dtype
+defvjp(cast, lambda g, out, x, dtype: g)
+
+
+@primitive(linear=True)
+def copy_from(x, src):
+    """`x.copy_(src)` out of place: src broadcast to x's shape and cast to x's dtype."""
+    return np.broadcast_to(src, x.shape).astype(x.dtype)
+
+
+defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g)
+
+
+# ---- comparisons and predicates: never recorded ------------------------------------------------
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _compare(name, ufunc):
+    def compare(input, other):
+        return _leaf(ufunc(*promote(_data(input), _data(other))))
+    compare.__name__ = name
+    compare.__doc__ = f"torch.{name}: elementwise comparison; a bool tensor, never recorded."
+    return compare
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+logical_and = _compare("logical_and", np.logical_and)
+logical_or = _compare("logical_or", np.logical_or)
+logical_xor = _compare("logical_xor", np.logical_xor)
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def logical_not(input):
+    return _leaf(np.logical_not(_data(input)))
+
+
+def isnan(input):
+    return _leaf(np.isnan(_data(input)))
+
+
+def isinf(input):
+    return _leaf(np.isinf(_data(input)))
+
+
+def isfinite(input):
+    return _leaf(np.isfinite(_data(input)))
+
+
+def equal(input, other):
+    """torch.equal: True if both have the same shape and elements."""
+    return bool(input.shape == other.shape and np.array_equal(_data(input), _data(other)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(_data(input), _data(other), rtol, atol, equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _leaf(np.isclose(_data(input), _data(other), rtol, atol, equal_nan))
+
+
+__all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "negative", "pow", "square",
+           "reciprocal", "floor_divide", "remainder", "fmod", "exp", "expm1", "log", "log1p",
+           "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+           "abs", "absolute", "sign", "floor", "ceil", "trunc", "round", "frac", "clamp", "clip",
+           "maximum", "minimum", "where", "lerp", "clone", "eq", "ne", "lt", "le", "gt", "ge",
+           "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
+           "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "equal",
+           "allclose", "isclose"]

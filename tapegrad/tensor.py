@@ -1,0 +1,576 @@
+"""`Tensor`: a NumPy array plus what autograd needs. Its math lives in `ops/`; here, delegations."""
+import numpy as np
+
+from . import dtypes
+from .tape import _state, _leaf
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
+
+    __slots__ = ("_data", "_rg", "_entry", "_index", "_grad", "_hooks", "_vc", "_base",
+                 "__weakref__")
+    __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
+
+    def __init__(self, data=None, dtype=None, requires_grad=False):
+        from .creation import tensor
+        t = tensor([] if data is None else data, dtype=dtype, requires_grad=requires_grad)
+        for slot in ("_data", "_rg", "_entry", "_index", "_grad", "_hooks", "_vc", "_base"):
+            setattr(self, slot, getattr(t, slot))
+
+    # ---- array facts -------------------------------------------------------------------------
+    shape = property(lambda self: Size(self._data.shape), doc="Size of each dimension.")
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    device = property(lambda self: _CPU)
+    is_cuda = False
+    layout = "strided"
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self._data.shape[_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        s = tuple(b // self._data.itemsize for b in self._data.strides)
+        return s if dim is None else s[_dim(dim, self.ndim, "stride")]
+
+    # ---- conversion --------------------------------------------------------------------------
+    def numpy(self, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
+                               "converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
+                               "ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from .creation import tensor
+        return (tensor, (self._data, self._data.dtype, self._rg if self._entry is None else False))
+
+    def __deepcopy__(self, memo):
+        if self._entry is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment")
+        t = _leaf(self._data.copy())
+        t._rg = self._rg
+        if self._grad is not None:
+            t._grad = _leaf(self._grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    # ---- autograd ----------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        flag = builtins_bool(requires_grad)
+        if self._entry is not None:
+            if not flag:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                                   "If you want to use a computed variable in a subgraph that "
+                                   "doesn't require differentiation use var_no_grad = var.detach().")
+            return self
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
+                               f"gradients, got {self._data.dtype}")
+        self._rg = flag
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._entry is None
+
+    @property
+    def grad_fn(self):
+        return self._entry
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value.shape)} vs the tensor's {list(self.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.dtype} vs the tensor's {self.dtype}")
+        self._grad = value
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+        self._vc = [0]
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        e = self._entry
+        if e is not None:
+            import weakref
+            if e.retained is None:
+                e.retained = {}
+            e.retained[self._index] = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        e = self._entry
+        return builtins_bool(e is not None and e.retained and self._index in e.retained)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` on this tensor's gradient before it is used; a returned tensor
+        replaces the gradient. Returns a handle whose `remove()` unregisters the hook."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        e = self._entry
+        if e is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if e.hooks is None:
+                e.hooks = {}
+            hooks = e.hooks.setdefault(self._index, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def detach(self):
+        """A tensor sharing this one's data (and version counter) without autograd history."""
+        t = _leaf(self._data, self)
+        t._base = None
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._entry is not None:
+            raise RuntimeError("detach_: can't detach a view in place; use detach() instead")
+        self._entry = None
+        self._rg = False
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        value = value.item() if isinstance(value, Tensor) else value
+        self._write_check("fill_")
+        self._data.fill(value)
+        self._vc[0] += 1
+        return self
+
+    def _write_check(self, op):
+        """In-place ops on leaves that require grad are refused while grad mode is on."""
+        if self._rg and self._entry is None and _state.grad_enabled:
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                               "in-place operation. Wrap it in tapegrad.no_grad() or use "
+                               "out-of-place ops.")
+
+    def _inplace(self, prim, *args, **params):
+        """Run prim(self, *args) and write the result into self's array.
+
+        While recording, the op is taped out of place on a snapshot of the old value, and self
+        takes the new entry as its grad_fn (PyTorch's history rebase); a copy is taken only
+        when the rule needs the old values.
+        """
+        name = prim.name + "_"
+        self._write_check(name)
+        st = _state
+        recording = st.grad_enabled and (self._rg or any(isinstance(a, Tensor) and a._rg
+                                                         for a in args))
+        if not recording:
+            out = prim.forward(self._data, *[a._data if isinstance(a, Tensor) else a
+                                             for a in args], **params)
+            self._store(out, name)
+            return self
+        if self._base is not None and (self._base._rg or self._rg):
+            raise RuntimeError(f"{name}: in-place modification of a view of a tensor that "
+                               "requires grad is not supported; clone() the view first")
+        old = _leaf(self._data if prim.linear else self._data.copy())
+        if prim.linear:
+            old._vc = self._vc
+        old._rg, old._entry, old._index = self._rg, self._entry, self._index
+        r = prim(old, *args, **params)
+        self._store(r._data, name)
+        self._rg, self._entry, self._index = True, r._entry, r._index
+        return self
+
+    def _store(self, out, name):
+        a = self._data
+        out = np.asarray(out)
+        if out.shape != a.shape:
+            raise RuntimeError(f"{name}: output with shape {list(a.shape)} doesn't match the "
+                               f"broadcast shape {list(out.shape)}")
+        if not np.can_cast(out.dtype, a.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
+                               f"output type {a.dtype}")
+        if not a.flags.writeable:
+            raise RuntimeError(f"{name}: the tensor's memory is read-only (it was expanded or "
+                               "shares memory with a read-only array); clone() it first")
+        np.copyto(a, out, casting="same_kind")
+        self._vc[0] += 1
+
+    def copy_(self, src):
+        src = src if isinstance(src, Tensor) else _leaf(np.asarray(src))
+        return self._inplace(_ew.copy_from, src)
+
+    def add_(self, other, alpha=1):
+        return self._inplace(_ew.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(_ew.sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace(_ew.mul, other)
+
+    def div_(self, other):
+        return self._inplace(_ew.div, other)
+
+    def pow_(self, exponent):
+        return self._inplace(_ew.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(_ew.clamp_prim, lo=_num(min), hi=_num(max))
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return self._inplace(_ew.neg)
+
+    def exp_(self):
+        return self._inplace(_ew.exp)
+
+    def relu_(self):
+        return self._inplace(_ew.relu)
+
+    def sigmoid_(self):
+        return self._inplace(_ew.sigmoid)
+
+    def tanh_(self):
+        return self._inplace(_ew.tanh)
+
+    def sqrt_(self):
+        return self._inplace(_ew.sqrt)
+
+    def abs_(self):
+        return self._inplace(_ew.abs)
+
+    def masked_fill_(self, mask, value):
+        return self.copy_(_idx.masked_fill(self, mask, value))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .creation import _gen
+        return self._fill_random("uniform_", _gen(generator).uniform(a, b, self._data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .creation import _gen
+        return self._fill_random("normal_", _gen(generator).normal(mean, std, self._data.shape))
+
+    def _fill_random(self, name, values):
+        self._write_check(name)
+        self._store(values, name)
+        return self
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def __setitem__(self, key, value):
+        _idx.setitem(self, key, value)
+
+    # ---- copies and conversions ----------------------------------------------------------------
+    def clone(self, memory_format=None):
+        return _ew.clone(self)
+
+    def contiguous(self, memory_format=None):
+        return self if self._data.flags.c_contiguous else _ew.clone(self)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, **kwargs):
+        """`to(dtype)`, `to(device)`, `to(other)`, `to(device, dtype)`; only the CPU exists."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, Device)):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            Device(device)
+        if dtype is None:
+            return _ew.clone(self) if copy else self
+        dt = dtypes.as_dtype(dtype)
+        if dt == self._data.dtype and not copy:
+            return self
+        return _ew.cast(self, dtype=dt)
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        Device("cuda")
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    # ---- operators (reflected forms swap the operands) -----------------------------------------
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(other, self)
+
+    def __pos__(self):
+        return self
+
+    @property
+    def T(self):
+        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _shape.transpose(self, -2, -1)
+
+
+builtins_bool = type(True)
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _dim(dim, ndim, op):
+    """Wrap a possibly negative dim into range, with PyTorch's IndexError otherwise."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as `torch.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self))
+
+
+class Device:
+    """Only the CPU exists; asking for anything else is a clear error."""
+
+    def __init__(self, spec="cpu", index=None):
+        spec = spec.type if isinstance(spec, Device) else str(spec)
+        if spec.split(":")[0] != "cpu":
+            raise RuntimeError(f"device '{spec}' is not available: tapegrad runs on the CPU only "
+                               "(tapegrad.cuda.is_available() is False)")
+        self.type = "cpu"
+        self.index = None
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __eq__(self, other):
+        return isinstance(other, (Device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+    def __str__(self):
+        return "cpu"
+
+
+_CPU = Device()
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+from . import engine  # noqa: E402
+from .ops import elementwise as _ew, reduction as _red, shape as _shape  # noqa: E402
+from .ops import indexing as _idx, linalg as _la, nn as _nn  # noqa: E402
+
+# Tensor methods and operators that are plain delegations, grouped by the module defining them.
+_METHODS = {
+    _ew: "add sub mul div true_divide floor_divide remainder pow neg abs exp log log1p expm1 sqrt "
+         "rsqrt sin cos tan tanh sigmoid relu sign clamp clip maximum minimum square reciprocal "
+         "log2 log10 floor ceil round trunc frac eq ne lt le gt ge isnan isinf isfinite "
+         "logical_not logical_and logical_or where lerp".split(),
+    _red: "sum mean prod max min amax amin argmax argmin var std norm logsumexp cumsum cumprod "
+          "all any".split(),
+    _shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
+            "swapaxes permute t expand expand_as broadcast_to repeat tile flip split chunk "
+            "narrow unbind movedim".split(),
+    _idx: "gather scatter_add index_select masked_fill take_along_dim index_add".split(),
+    _la: "matmul mm bmm mv dot outer".split(),
+    _nn: "softmax log_softmax".split(),
+}
+for _mod, _names in _METHODS.items():
+    for _name in _names:
+        if hasattr(_mod, _name):
+            setattr(Tensor, _name, getattr(_mod, _name))
+
+# Operators.
+_OPERATORS = {
+    "__add__": (_ew, "add"),
+    "__sub__": (_ew, "sub"),
+    "__mul__": (_ew, "mul"),
+    "__truediv__": (_ew, "div"),
+    "__floordiv__": (_ew, "floor_divide"),
+    "__mod__": (_ew, "remainder"),
+    "__pow__": (_ew, "pow"),
+    "__matmul__": (_la, "matmul"),
+    "__neg__": (_ew, "neg"),
+    "__abs__": (_ew, "abs"),
+    "__eq__": (_ew, "eq"),
+    "__ne__": (_ew, "ne"),
+    "__lt__": (_ew, "lt"),
+    "__le__": (_ew, "le"),
+    "__gt__": (_ew, "gt"),
+    "__ge__": (_ew, "ge"),
+    "__invert__": (_ew, "logical_not"),
+    "__and__": (_ew, "logical_and"),
+    "__or__": (_ew, "logical_or"),
+    "__getitem__": (_idx, "getitem"),
+}
+for _dunder, (_mod, _name) in _OPERATORS.items():
+    if hasattr(_mod, _name):
+        setattr(Tensor, _dunder, getattr(_mod, _name))
