@@ -7,7 +7,9 @@ never have to. Leaf gradients are collected and written only after the whole rep
 """
 import numpy as np
 
-from .tape import _state, global_tape, _leaf
+ndarray = np.ndarray
+
+from .tape import _state, global_tape, _leaf, bump_version, _last_write
 from .tensor import Tensor
 
 _RELEASED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -104,7 +106,13 @@ def _roots_and_seeds(tensors, grads, where):
 
 
 def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
-    """Walk `tape` newest first from the roots; return the cotangents of `capture` tensors."""
+    """Walk `tape` newest first from the roots; return the cotangents of `capture` tensors.
+
+    Without create_graph nothing is recorded, so cotangents travel as bare ndarrays and rules of
+    primitives marked `raw` run directly on arrays (their tapegrad ops then return arrays): the
+    replay costs little more than the NumPy it runs. With create_graph they travel as tensors.
+    """
+    raw = not create_graph
     pending = {}      # entry -> cotangents of its outputs
     leaves = {}       # id(leaf) -> [leaf, summed cotangent]
     wanted = {}       # (entry, index) of non-leaf tensors in `capture` -> their position
@@ -121,37 +129,107 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
         for r, g in zip(roots, seeds):
             if r._entry is not None:
                 last = max(last, r._entry.seq)
-            _send(r, g, pending, leaves, float("inf"))
-        for ref in reversed(tape._refs):
+            _send(r, g._data if raw else g, pending, leaves, float("inf"))
+        refs = tape._refs
+        for k in range(tape._stop(last) - 1, -1, -1):
             if not pending:
                 break
-            e = ref()
-            if e is None or e.seq > last:
+            e = refs[k]()
+            if e is None:
                 continue
             gs = pending.pop(e, None)
             if gs is None:
                 continue
+            prim = e.prim
             if e.inputs is None:
-                raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
-            if e.versions:
+                raise RuntimeError(_RELEASED.format(op=prim.grad_fn_name))
+            if _last_write[0] > e.seq:
                 _check_versions(e)
             if e.hooks is not None or e.retained is not None or wanted:
-                _visit_outputs(e, gs, wanted, got, create_graph)
+                _visit_outputs(e, gs, wanted, got, create_graph, raw)
             if e.n_out > 1:
-                gs = [_leaf(np.zeros_like(o)) if g is None else g for g, o in zip(gs, e.out)]
+                gs = [(np.zeros_like(o) if raw else _leaf(np.zeros_like(o))) if g is None else g
+                      for g, o in zip(gs, e.out)]
+            if not raw:
+                grads = prim.vjp(e, gs)
+            elif prim.raw:
+                grads = _raw_vjp(prim, e, gs)
+            else:
+                grads = [None if r is None else _array(r) for r in prim.vjp(e, [_leaf(g) for g in gs])]
             seq = e.seq
-            for x, gx in zip(e.inputs, e.prim.vjp(e, gs)):
-                if gx is not None:
-                    _send(x, _conform(gx, x, e), pending, leaves, seq)
+            for x, gx in zip(e.inputs, grads):
+                if gx is None:
+                    continue
+                xa = x._data
+                if raw:
+                    if type(gx) is not ndarray:
+                        gx = _array(gx)
+                    if gx.shape != xa.shape:
+                        gx = sum_to.prim.forward(_reducible(gx, xa.shape, e), xa.shape)
+                    if gx.dtype != xa.dtype:
+                        gx = gx.astype(xa.dtype)
+                else:
+                    gx = _conform(gx, xa, e)
+                # send: to the pending slot of the entry that produced x, or to x's leaf sum
+                xe = x._entry
+                if xe is not None and xe.seq < seq:
+                    slot = pending.get(xe)
+                    if slot is None:
+                        slot = pending[xe] = [None] * xe.n_out
+                    i = x._index
+                    slot[i] = gx if slot[i] is None else slot[i] + gx
+                else:
+                    _send(x, gx, pending, leaves, seq)
             done.append(e)
-        _finish_leaves(leaves, capture, got, accumulate, create_graph)
+        _finish_leaves(leaves, capture, got, accumulate, create_graph, seeds, raw)
     finally:
         st.grad_enabled = mode
     if not retain:
         for e in done:
             e.inputs = None
             e.out = None
+    if raw:
+        got = [g if g is None or isinstance(g, Tensor) else _leaf(g) for g in got]
     return got
+
+
+def _raw_vjp(prim, e, gs):
+    """Run a primitive's rules on bare arrays (only the inputs that require grad)."""
+    inputs = e.inputs
+    arrays = [a._data if isinstance(a, Tensor) else a for a in inputs]
+    if e.n_out == 1:
+        g, out = gs[0], e.out[0]
+    else:
+        g, out = tuple(gs), e.out
+    params = e.params
+    return [rule(g, out, *arrays, **params)
+            if rule is not None and isinstance(x, Tensor) and x._rg else None
+            for x, rule in zip(inputs, prim.rules)]
+
+
+def _array(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+def _conform(g, xa, entry):
+    """Sum a rule's cotangent back to x's broadcast shape and cast it to x's dtype."""
+    if not isinstance(g, Tensor):
+        g = _leaf(np.asarray(g))
+    a = g._data
+    if a.shape != xa.shape:
+        _reducible(a, xa.shape, entry)
+        g = sum_to(g, xa.shape)
+    if a.dtype != xa.dtype:
+        g = g.to(xa.dtype)
+    return g
+
+
+def _reducible(a, shape, entry):
+    if np.broadcast_shapes(shape, a.shape) != a.shape:
+        raise RuntimeError(f"Function {entry.prim.grad_fn_name} returned an invalid gradient "
+                           f"for input of shape {list(shape)}: got shape {list(a.shape)}, which "
+                           "does not reduce to it")
+    return a
 
 
 def _send(x, g, pending, leaves, seq):
@@ -177,65 +255,63 @@ def _send(x, g, pending, leaves, seq):
             acc[1] = acc[1] + g
 
 
-def _conform(g, x, entry):
-    """Sum a rule's cotangent back to x's broadcast shape and cast it to x's dtype."""
-    if not isinstance(g, Tensor):
-        g = _leaf(np.asarray(g))
-    shape = x._data.shape
-    if g._data.shape != shape:
-        if np.broadcast_shapes(shape, g._data.shape) != g._data.shape:
-            raise RuntimeError(f"Function {entry.prim.grad_fn_name} returned an invalid gradient "
-                               f"for input of shape {list(shape)}: got shape "
-                               f"{list(g._data.shape)}, which does not reduce to it")
-        g = sum_to(g, shape)
-    if g._data.dtype != x._data.dtype:
-        g = g.to(x._data.dtype)
-    return g
-
-
 def _check_versions(e):
-    for vc, version in e.versions:
-        if vc[0] != version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: an input or output of {e.prim.grad_fn_name} (op "
-                f"'{e.prim.name}') is at version {vc[0]}; expected version {version} instead. "
-                "Hint: replace the in-place operation by an out-of-place one, or clone() the "
-                "tensor before modifying it.")
+    """Fail if a value the entry's rules read was modified in place after it was recorded."""
+    modified = None
+    if not e.prim.linear:
+        for a in e.inputs:
+            if isinstance(a, Tensor) and a._vc[1] > e.seq:
+                modified = a._vc
+    for vc in ([e.out_vc] if e.n_out == 1 else e.out_vc) if e.out_vc is not None else ():
+        if vc[1] > e.seq:
+            modified = vc
+    if modified is not None:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: an input or output of {e.prim.grad_fn_name} (op "
+            f"'{e.prim.name}') is at version {modified[0]}, modified after the op was recorded. "
+            "Hint: replace the in-place operation by an out-of-place one, or clone() the "
+            "tensor before modifying it.")
 
 
-def _visit_outputs(e, gs, wanted, got, create_graph):
+def _visit_outputs(e, gs, wanted, got, create_graph, raw):
     """Run hooks on, retain, and capture the cotangents of entry e's outputs."""
     for i, g in enumerate(gs):
         if g is None:
             continue
-        for hook in (e.hooks or {}).get(i, ()):
-            new = hook(g)
-            if new is not None:
-                g = gs[i] = new
+        hooks = (e.hooks or {}).get(i, ())
         ref = (e.retained or {}).get(i)
+        t = _leaf(g) if raw and (hooks or ref) else g
+        for hook in hooks:
+            new = hook(t)
+            if new is not None:
+                t = new
+                gs[i] = _array(new) if raw else new
         if ref is not None and ref() is not None:
-            _accumulate(ref(), g, create_graph)
+            _accumulate(ref(), t, create_graph)
         pos = wanted.get((e, i))
         if pos is not None:
-            got[pos] = g
+            got[pos] = gs[i]
 
 
-def _finish_leaves(leaves, capture, got, accumulate, create_graph):
+def _finish_leaves(leaves, capture, got, accumulate, create_graph, seeds, raw):
+    shared = {id(s._data) for s in seeds}    # arrays that must not become a .grad buffer
     for t, g in leaves.values():
+        if raw:
+            g = _leaf(g)
         for hook in t._hooks or ():
             new = hook(g)
             if new is not None:
                 g = new
         if accumulate:
-            _accumulate(t, g, create_graph)
+            _accumulate(t, g, create_graph, shared)
         elif capture is not None:
             for pos, c in enumerate(capture):
                 if c is t:
                     got[pos] = g
 
 
-def _accumulate(t, g, create_graph):
+def _accumulate(t, g, create_graph, shared=None):
     """t.grad += g, as PyTorch's AccumulateGrad: in place when possible, a fresh buffer first."""
     if not create_graph:
         g = g.detach()
@@ -244,14 +320,17 @@ def _accumulate(t, g, create_graph):
         a = g._data
         if create_graph:
             t._grad = g
-        else:
-            # own the buffer: cotangents may be views or shared between tensors
+        elif a.base is not None or not a.flags.writeable or shared is None or id(a) in shared:
+            # cotangents may be views, read-only broadcasts, or shared with other tensors
             t._grad = _leaf(np.array(a, copy=True))
+        else:
+            shared.add(id(a))
+            t._grad = _leaf(a)
     elif create_graph or old._rg:
         t._grad = old + g
     else:
         np.add(old._data, g._data, out=old._data, casting="unsafe")
-        old._vc[0] += 1
+        bump_version(old)
 
 
 from .ops.shape import sum_to  # noqa: E402

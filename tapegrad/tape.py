@@ -6,7 +6,6 @@ weakly, so an entry whose outputs all died is freed by reference counting, and w
 cascade, everything it kept alive. `engine.py` replays the tape in reverse.
 """
 import threading
-from types import MethodType
 import weakref
 from bisect import bisect_right
 
@@ -33,25 +32,24 @@ class Tape:
 
     def __init__(self, persistent=False):
         self._refs = []          # weak references to entries, oldest first
+        self._seqs = []          # their sequence numbers, to find where a replay starts
         self._limit = 1024       # compact dead references when the list grows past this
         self.persistent = persistent
         self._used = False
 
-    def _append(self, entry):
-        refs = self._refs
-        refs.append(weakref.ref(entry))
-        if len(refs) > self._limit:
-            self._compact()
-
     def _compact(self):
-        self._refs = [r for r in self._refs if r() is not None]
+        live = [(r, s) for r, s in zip(self._refs, self._seqs) if r() is not None]
+        self._refs = [r for r, _ in live]
+        self._seqs = [s for _, s in live]
         self._limit = max(1024, 2 * len(self._refs))
+
+    def _stop(self, seq):
+        """Index just past the last entry recorded no later than `seq`."""
+        return bisect_right(self._seqs, seq)
 
     def entries(self, upto=None):
         """Live entries, oldest first; with `upto`, only those recorded no later than it."""
-        refs = self._refs
-        if upto is not None:
-            refs = refs[:bisect_right(refs, upto, key=_seq_of_ref)]
+        refs = self._refs if upto is None else self._refs[:self._stop(upto)]
         return [e for e in (r() for r in refs) if e is not None]
 
     def __len__(self):
@@ -96,11 +94,6 @@ class Tape:
         return "\n".join(lines) if lines else "<empty tape>"
 
 
-def _seq_of_ref(ref):
-    e = ref()
-    return -1 if e is None else e.seq
-
-
 def global_tape():
     """The tape of the current thread (the base of its tape stack)."""
     return _state.tapes[0]
@@ -108,6 +101,7 @@ def global_tape():
 
 _state = _ThreadState()
 _seq = [0]   # global entry counter: orders entries across tapes and threads
+_last_write = [0]   # _seq at the latest in-place write: entries recorded after it need no check
 
 
 class Entry:
@@ -116,7 +110,7 @@ class Entry:
     Also serves as the output tensors' `grad_fn` (`name()` gives PyTorch's `MulBackward0`).
     """
 
-    __slots__ = ("prim", "inputs", "params", "out", "n_out", "versions", "seq", "hooks",
+    __slots__ = ("prim", "inputs", "params", "out", "n_out", "out_vc", "seq", "hooks",
                  "retained", "__weakref__")
 
     def name(self):
@@ -160,8 +154,10 @@ class Primitive:
     values (so in-place changes to the inputs are harmless); `uses_out` ops' rules read `out`.
     """
 
-    def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False):
+    def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
+                 raw=False):
         self.name = name
+        self.raw = raw
         self.forward = forward
         self.rules = ()
         self.n_out = n_out
@@ -169,28 +165,10 @@ class Primitive:
         self.uses_out = uses_out
         self.view = view
         self.grad_fn_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
-        self.__doc__ = forward.__doc__
-        self.__name__ = name
         REGISTRY[name] = self
 
     def __repr__(self):
         return f"<tapegrad primitive {self.name}>"
-
-    def __get__(self, obj, objtype=None):
-        """As a Tensor attribute, a primitive is a method: `x.exp()` is `exp(x)`."""
-        return self if obj is None else MethodType(self, obj)
-
-    def __call__(self, *args, **params):
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        out = self.forward(*arrays, **params)
-        st = _state
-        if st.grad_enabled and self.rules:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    return _record(self, args, params, out, st)
-        if self.n_out == 1:
-            return _leaf(out, args[0] if self.view else None)
-        return tuple(_leaf(o) for o in out)
 
     def vjp(self, entry, gs):
         """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
@@ -212,35 +190,95 @@ class Primitive:
         return result
 
 
-def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False):
-    """Decorator: turn a NumPy forward into a `Primitive`; attach rules with `defvjp`."""
+def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False):
+    """Decorator: turn a NumPy forward into a differentiable op; attach rules with `defvjp`.
+
+    The op is a plain function (so it binds as a Tensor method at no cost); its `Primitive`
+    is `op.prim`. Called with no tensor argument, it returns the bare NumPy result.
+    `raw=True` declares that the rules also work when handed bare ndarrays (see engine).
+    """
     def wrap(forward):
-        return Primitive(name or forward.__name__, forward, n_out, linear, uses_out, view)
+        prim = Primitive(name or forward.__name__, forward, n_out, linear, uses_out, view, raw)
+        return _make_op(prim)
     return wrap
 
 
-def defvjp(prim, *rules):
-    """Register `prim`'s VJP rules, one per positional input (None: not differentiable)."""
-    prim.rules = rules
-    return prim
+def _make_op(prim):
+    forward = prim.forward
+
+    def op(*args, **params):
+        # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
+        rec = wrap = False
+        if len(args) == 2:
+            x, y = args
+            if isinstance(x, Tensor):
+                rec, wrap = x._rg, True
+                x = x._data
+            if isinstance(y, Tensor):
+                rec, wrap = rec or y._rg, True
+                y = y._data
+            out = forward(x, y, **params)
+        else:
+            arrays = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    rec, wrap = rec or a._rg, True
+                    a = a._data
+                arrays.append(a)
+            out = forward(*arrays, **params)
+        if not wrap:
+            return out       # bare arrays in, bare array out: rules run this way in backward
+        if rec and _state.grad_enabled and prim.rules:
+            return _record(prim, args, params, out)
+        if prim.n_out == 1:
+            return _leaf(out, args[0] if prim.view else None)
+        return tuple(_leaf(o) for o in out)
+
+    op.prim = prim
+    op.__name__ = op.__qualname__ = prim.name
+    op.__doc__ = forward.__doc__
+    op.__wrapped__ = forward
+    return op
+
+
+def defvjp(op, *rules):
+    """Register the VJP rules of `op`, one per positional input (None: not differentiable)."""
+    op.prim.rules = rules
+    return op
 
 
 def _leaf(out, base=None):
+    """Wrap an array as a tensor with no history (a view of `base` shares its version counter)."""
     if type(out) is not ndarray:
         out = np.asarray(out)
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t._data = out
     t._rg = False
     t._entry = None
     t._index = 0
     t._grad = None
     t._hooks = None
-    t._vc = base._vc if base is not None else [0]
-    t._base = base
+    if base is None:
+        t._vc = [0, 0]
+        t._base = None
+    else:
+        t._vc = base._vc
+        t._base = base
     return t
 
 
-def _record(prim, args, params, out, st):
+_new = object.__new__
+
+
+def bump_version(t):
+    """Mark t's data as modified in place now: entries recorded before this that read it fail."""
+    vc = t._vc
+    vc[0] += 1
+    _seq[0] += 1
+    vc[1] = _last_write[0] = _seq[0]
+
+
+def _record(prim, args, params, out):
     """Append an entry for `prim(*args)` to the active tapes and wrap its outputs."""
     e = Entry()
     e.prim = prim
@@ -248,43 +286,42 @@ def _record(prim, args, params, out, st):
     e.params = params
     e.hooks = None
     e.retained = None
-    _seq[0] += 1
-    e.seq = _seq[0]
-    if prim.linear:
-        e.versions = None
-    else:
-        e.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
+    e.out_vc = None
+    seq = _seq[0] = _seq[0] + 1
+    e.seq = seq
+    n = e.n_out = prim.n_out
     base = args[0] if prim.view else None
-    if prim.n_out == 1:
+    if n == 1:
         if type(out) is not ndarray:
             out = np.asarray(out)
         if out.dtype.kind != "f":
             raise RuntimeError(f"{prim.name}: a differentiable op produced {out.dtype}; "
                                "only floating point tensors can require grad")
-        outs = (out,)
-        t = _leaf(out, base)
+        e.out = (out,)
+        result = t = _leaf(out, base)
         t._rg = True
         t._entry = e
-        result = t
+        if prim.uses_out:
+            e.out_vc = t._vc
     else:
-        outs = tuple(o if type(o) is ndarray else np.asarray(o) for o in out)
+        e.out = tuple(o if type(o) is ndarray else np.asarray(o) for o in out)
         result = []
-        for i, o in enumerate(outs):
+        for i, o in enumerate(e.out):
             t = _leaf(o, base)
             t._rg = True
             t._entry = e
             t._index = i
             result.append(t)
         result = tuple(result)
-    e.n_out = prim.n_out
-    e.out = outs
-    if prim.uses_out:
-        vc = result._vc if prim.n_out == 1 else result[0]._vc
-        e.versions = (e.versions or []) + [(vc, vc[0])]
-    tapes = st.tapes
-    tapes[0]._append(e)
-    for tape in tapes[1:]:
-        tape._append(e)
+        if prim.uses_out:
+            e.out_vc = [t._vc for t in result]
+    tapes = _state.tapes
+    for tape in tapes:
+        refs = tape._refs
+        refs.append(weakref.ref(e))
+        tape._seqs.append(seq)
+        if len(refs) > tape._limit:
+            tape._compact()
     return result
 
 

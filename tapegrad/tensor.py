@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _state, _leaf
+from .tape import _state, _leaf, bump_version
 
 
 class Tensor:
@@ -187,7 +187,7 @@ class Tensor:
     def data(self, value):
         value = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._data = value
-        self._vc = [0]
+        self._vc = [0, 0]
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
@@ -246,7 +246,7 @@ class Tensor:
         value = value.item() if isinstance(value, Tensor) else value
         self._write_check("fill_")
         self._data.fill(value)
-        self._vc[0] += 1
+        bump_version(self)
         return self
 
     def _write_check(self, op):
@@ -256,13 +256,14 @@ class Tensor:
                                "in-place operation. Wrap it in tapegrad.no_grad() or use "
                                "out-of-place ops.")
 
-    def _inplace(self, prim, *args, **params):
+    def _inplace(self, op, *args, **params):
         """Run prim(self, *args) and write the result into self's array.
 
         While recording, the op is taped out of place on a snapshot of the old value, and self
         takes the new entry as its grad_fn (PyTorch's history rebase); a copy is taken only
         when the rule needs the old values.
         """
+        prim = op.prim
         name = prim.name + "_"
         self._write_check(name)
         st = _state
@@ -280,7 +281,7 @@ class Tensor:
         if prim.linear:
             old._vc = self._vc
         old._rg, old._entry, old._index = self._rg, self._entry, self._index
-        r = prim(old, *args, **params)
+        r = op(old, *args, **params)
         self._store(r._data, name)
         self._rg, self._entry, self._index = True, r._entry, r._index
         return self
@@ -298,7 +299,7 @@ class Tensor:
             raise RuntimeError(f"{name}: the tensor's memory is read-only (it was expanded or "
                                "shares memory with a read-only array); clone() it first")
         np.copyto(a, out, casting="same_kind")
-        self._vc[0] += 1
+        bump_version(self)
 
     def copy_(self, src):
         src = src if isinstance(src, Tensor) else _leaf(np.asarray(src))

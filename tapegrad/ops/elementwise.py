@@ -24,12 +24,17 @@ def _integral(v):
     return v.dtype.kind in "biu" if type(v) is np.ndarray else not isinstance(v, float)
 
 
+def _const(like, a):
+    """A constant in the form the rule is running in: an array when `like` is bare, else a tensor."""
+    return a if type(like) is np.ndarray else _leaf(a)
+
+
 def _zeros(g):
-    return _leaf(np.zeros_like(g._data))
+    return _const(g, np.zeros_like(_data(g)))
 
 
 # ---- arithmetic ------------------------------------------------------------------------------
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def add(x, y, alpha=1):
     x, y = promote(x, y)
     return x + y if alpha == 1 else x + alpha * y
@@ -40,7 +45,7 @@ defvjp(add,
        lambda g, out, x, y, alpha=1: g if alpha == 1 else g * alpha)
 
 
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def sub(x, y, alpha=1):
     x, y = promote(x, y)
     return x - y if alpha == 1 else x - alpha * y
@@ -51,7 +56,7 @@ defvjp(sub,
        lambda g, out, x, y, alpha=1: -g if alpha == 1 else g * -alpha)
 
 
-@primitive()
+@primitive(raw=True)
 def mul(x, y):
     x, y = promote(x, y)
     return x * y
@@ -62,7 +67,7 @@ defvjp(mul,
        lambda g, out, x, y: g * x)
 
 
-@primitive()
+@primitive(raw=True)
 def div(x, y):
     x, y = promote(x, y)
     if _integral(x) and _integral(y):
@@ -77,7 +82,7 @@ defvjp(div,
 true_divide = div
 
 
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def neg(x):
     return -x
 
@@ -87,19 +92,19 @@ negative = neg
 
 
 def _pow_base_grad(g, out, x, y):
-    if not isinstance(y, Tensor):
+    if isinstance(y, (int, float)):
         return _zeros(g) if y == 0 else g * (y * x ** (y - 1))
     return where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 
 def _pow_exponent_grad(g, out, x, y):
     # d(x**y)/dy = x**y * log(x); PyTorch takes it as 0 where x == 0 and y >= 0
-    if not isinstance(x, Tensor):
+    if isinstance(x, (int, float)):
         return g * (out * math.log(x)) if x > 0 else g * (0.0 if x == 0 else math.nan)
     return where((x == 0) & (y >= 0), 0.0, g * out * log(x))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def pow(x, y):
     x, y = promote(x, y)
     return np.power(x, y)
@@ -108,7 +113,7 @@ def pow(x, y):
 defvjp(pow, _pow_base_grad, _pow_exponent_grad)
 
 
-@primitive()
+@primitive(raw=True)
 def square(x):
     return np.square(x)
 
@@ -116,7 +121,7 @@ def square(x):
 defvjp(square, lambda g, out, x: g * (2 * x))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def reciprocal(x):
     return 1 / _floating(x)
 
@@ -124,7 +129,7 @@ def reciprocal(x):
 defvjp(reciprocal, lambda g, out, x: -g * out * out)
 
 
-@primitive()
+@primitive(raw=True)
 def floor_divide(x, y):
     x, y = promote(x, y)
     return np.floor_divide(x, y)
@@ -133,7 +138,7 @@ def floor_divide(x, y):
 defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros(g))
 
 
-@primitive()
+@primitive(raw=True)
 def remainder(x, y):
     x, y = promote(x, y)
     return np.remainder(x, y)
@@ -148,7 +153,7 @@ fmod = remainder
 
 
 # ---- exponentials, logarithms, powers --------------------------------------------------------
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def exp(x):
     return np.exp(_floating(x))
 
@@ -156,7 +161,7 @@ def exp(x):
 defvjp(exp, lambda g, out, x: g * out)
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def expm1(x):
     return np.expm1(_floating(x))
 
@@ -164,7 +169,7 @@ def expm1(x):
 defvjp(expm1, lambda g, out, x: g * (out + 1))
 
 
-@primitive()
+@primitive(raw=True)
 def log(x):
     return np.log(_floating(x))
 
@@ -172,7 +177,7 @@ def log(x):
 defvjp(log, lambda g, out, x: g / x)
 
 
-@primitive()
+@primitive(raw=True)
 def log1p(x):
     return np.log1p(_floating(x))
 
@@ -180,7 +185,7 @@ def log1p(x):
 defvjp(log1p, lambda g, out, x: g / (x + 1))
 
 
-@primitive()
+@primitive(raw=True)
 def log2(x):
     return np.log2(_floating(x))
 
@@ -188,7 +193,7 @@ def log2(x):
 defvjp(log2, lambda g, out, x: g / (x * math.log(2)))
 
 
-@primitive()
+@primitive(raw=True)
 def log10(x):
     return np.log10(_floating(x))
 
@@ -196,7 +201,7 @@ def log10(x):
 defvjp(log10, lambda g, out, x: g / (x * math.log(10)))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def sqrt(x):
     return np.sqrt(_floating(x))
 
@@ -204,7 +209,7 @@ def sqrt(x):
 defvjp(sqrt, lambda g, out, x: g / (2 * out))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def rsqrt(x):
     x = _floating(x)
     return 1 / np.sqrt(x)
@@ -214,7 +219,7 @@ defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out))
 
 
 # ---- trigonometric and hyperbolic -------------------------------------------------------------
-@primitive()
+@primitive(raw=True)
 def sin(x):
     return np.sin(_floating(x))
 
@@ -222,7 +227,7 @@ def sin(x):
 defvjp(sin, lambda g, out, x: g * cos(x))
 
 
-@primitive()
+@primitive(raw=True)
 def cos(x):
     return np.cos(_floating(x))
 
@@ -230,7 +235,7 @@ def cos(x):
 defvjp(cos, lambda g, out, x: -g * sin(x))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def tan(x):
     return np.tan(_floating(x))
 
@@ -238,7 +243,7 @@ def tan(x):
 defvjp(tan, lambda g, out, x: g * (1 + out * out))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def tanh(x):
     return np.tanh(_floating(x))
 
@@ -246,7 +251,7 @@ def tanh(x):
 defvjp(tanh, lambda g, out, x: g * (1 - out * out))
 
 
-@primitive(uses_out=True)
+@primitive(uses_out=True, raw=True)
 def sigmoid(x):
     return special.expit(_floating(x))
 
@@ -255,7 +260,7 @@ defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)))
 
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
-@primitive()
+@primitive(raw=True)
 def relu(x):
     return np.maximum(x, 0)
 
@@ -264,7 +269,7 @@ def relu(x):
 defvjp(relu, lambda g, out, x: g * (x > 0))
 
 
-@primitive()
+@primitive(raw=True)
 def abs(x):
     return np.abs(x)
 
@@ -274,7 +279,7 @@ defvjp(abs, lambda g, out, x: g * sign(x))
 absolute = abs
 
 
-@primitive()
+@primitive(raw=True)
 def sign(x):
     return np.sign(x)
 
@@ -284,7 +289,7 @@ defvjp(sign, lambda g, out, x: _zeros(g))
 
 def _flat(name, fn):
     """A piecewise-constant op: its gradient is zero wherever it exists, as in PyTorch."""
-    prim = primitive(name)(lambda x: fn(x))
+    prim = primitive(name, raw=True)(lambda x: fn(x))
     prim.__doc__ = f"torch.{name}: elementwise, with zero gradient."
     return defvjp(prim, lambda g, out, x: _zeros(g))
 
@@ -294,7 +299,7 @@ ceil = _flat("ceil", np.ceil)
 trunc = _flat("trunc", np.trunc)
 
 
-@primitive()
+@primitive(raw=True)
 def round(x, decimals=0):
     return np.round(x, decimals)
 
@@ -307,7 +312,7 @@ def frac(x):
     return x - trunc(x)
 
 
-@primitive()
+@primitive(raw=True)
 def clamp_prim(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
@@ -317,13 +322,13 @@ defvjp(clamp_prim, lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
 
 
 def _inside(x, lo, hi):
-    a = x._data
+    a = _data(x)
     keep = np.ones(a.shape, bool)
     if lo is not None:
         keep &= a >= lo
     if hi is not None:
         keep &= a <= hi
-    return _leaf(keep)
+    return _const(x, keep)
 
 
 def clamp(input, min=None, max=None):
@@ -342,10 +347,10 @@ clip = clamp
 def _tie_split(g, x, y):
     """1 where x wins, 0.5 at ties, 0 where y wins: PyTorch splits the gradient at ties."""
     a, b = _data(x), _data(y)
-    return _leaf(np.where(a == b, 0.5, a > b).astype(g.dtype))
+    return _const(g, np.where(a == b, 0.5, a > b).astype(g.dtype))
 
 
-@primitive()
+@primitive(raw=True)
 def maximum(x, y):
     x, y = promote(x, y)
     return np.maximum(x, y)
@@ -356,7 +361,7 @@ defvjp(maximum,
        lambda g, out, x, y: g * _tie_split(g, y, x))
 
 
-@primitive()
+@primitive(raw=True)
 def minimum(x, y):
     x, y = promote(x, y)
     return np.minimum(x, y)
@@ -367,7 +372,7 @@ defvjp(minimum,
        lambda g, out, x, y: g * _tie_split(g, x, y))
 
 
-@primitive()
+@primitive(raw=True)
 def where(cond, x, y):
     x, y = promote(x, y)
     return np.where(cond, x, y)
@@ -385,7 +390,7 @@ def lerp(input, end, weight):
 
 
 # ---- copies and casts ------------------------------------------------------------------------
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def clone(x):
     return x.copy()
 
@@ -393,7 +398,7 @@ def clone(x):
 defvjp(clone, lambda g, out, x: g)
 
 
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def cast(x, dtype):
     return x.astype(dtype)
 
@@ -402,7 +407,7 @@ def cast(x, dtype):
 defvjp(cast, lambda g, out, x, dtype: g)
 
 
-@primitive(linear=True)
+@primitive(linear=True, raw=True)
 def copy_from(x, src):
     """`x.copy_(src)` out of place: src broadcast to x's shape and cast to x's dtype."""
     return np.broadcast_to(src, x.shape).astype(x.dtype)
