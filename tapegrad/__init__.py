@@ -14,6 +14,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        multinomial, manual_seed, seed, Generator)
 from .printing import set_printoptions  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
+from .ops.comparison import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403

@@ -77,8 +77,12 @@ def _unwrap(data):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """torch.tensor: always copies `data`."""
     _device(device)
-    arr = np.array(_infer(_unwrap(data)), copy=True)
-    return _make(arr, dtype, requires_grad, "tensor")
+    data = _unwrap(data)
+    if dtype is not None:
+        arr = np.array(data, dtype=dtypes.as_dtype(dtype), copy=True)
+    else:
+        arr = np.array(_infer(data), copy=True)
+    return _make(arr, None, requires_grad, "tensor")
 
 
 def as_tensor(data, dtype=None, device=None):

@@ -181,6 +181,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
                 else:
                     _send(x, gx, pending, leaves, seq)
             done.append(e)
+        for (e, i), pos in wanted.items():
+            if got[pos] is None and e in pending:    # its entry is not on this tape
+                got[pos] = pending[e][i]
         _finish_leaves(leaves, capture, got, accumulate, create_graph, seeds, raw)
     finally:
         st.grad_enabled = mode

@@ -46,7 +46,7 @@ def format_array(a, prefix="tensor("):
     if a.dtype.kind == "f":
         fmt = {"float_kind": _float_formatter(a)}
     elif a.dtype.kind == "b":
-        fmt = {"bool": lambda v: "True" if v else "False"}
+        fmt = {"bool": lambda v: ("True" if v else "False").rjust(5 if a.size > 1 else 0)}
     else:
         fmt = None
     if a.ndim == 0:

@@ -90,7 +90,23 @@ class Tape:
         return grads[0] if single else grads
 
     def __repr__(self):
-        lines = [e.describe() for e in self.entries()]
+        """The Wengert list: entries numbered t0, t1... in order; leaves x0, x1...; tensors
+        made before the tape started c0, c1..."""
+        entries = self.entries()
+        pos = {id(e): k for k, e in enumerate(entries)}
+        names = {}
+
+        def name_of(obj):
+            if isinstance(obj, Entry):
+                return f"t{pos[id(obj)]}"
+            e = obj._entry
+            if e is not None and id(e) in pos:
+                return f"t{pos[id(e)]}" + (f".{obj._index}" if e.n_out > 1 else "")
+            kind = "x" if e is None else "c"
+            if id(obj) not in names:
+                names[id(obj)] = f"{kind}{sum(v[0] == kind for v in names.values())}"
+            return names[id(obj)]
+        lines = [e.describe(name_of) for e in entries]
         return "\n".join(lines) if lines else "<empty tape>"
 
 
@@ -123,24 +139,18 @@ class Entry:
     def next_functions(self):
         return tuple((getattr(t, "grad_fn", None), 0) for t in (self.inputs or ()))
 
-    def describe(self):
+    def describe(self, name_of=None):
         """One line of the Wengert list: `t7 = mul(t3, t5)  # (64, 10) float32`."""
-        def label(x):
-            return f"t{_label(x)}" if hasattr(x, "_data") else repr(x)
-        outs = self.out or ()
-        lhs = ", ".join(f"t{self.seq}" + (f".{i}" if self.n_out > 1 else "") for i in range(self.n_out))
-        args = ", ".join(label(x) for x in (self.inputs or ()))
-        params = "".join(f", {k}={v!r}" for k, v in (self.params or {}).items())
-        info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in outs) if outs else "released"
-        return f"{lhs} = {self.prim.name}({args}{params})  # {info}"
-
-
-def _label(t):
-    """Tapes name a tensor after the entry that made it, or `leafN` for leaves."""
-    e = t._entry
-    if e is not None:
-        return str(e.seq) + (f".{t._index}" if e.n_out > 1 else "")
-    return f"_leaf{id(t) % 10000}"
+        name_of = name_of or (lambda t: f"t{t._entry.seq}" if t._entry else f"x{id(t) % 1000}")
+        lhs = ", ".join(f"{name_of(self)}" + (f".{i}" if self.n_out > 1 else "")
+                        for i in range(self.n_out))
+        args = [name_of(x) if isinstance(x, Tensor) else
+                f"array{list(x.shape)}" if isinstance(x, ndarray) else repr(x)
+                for x in (self.inputs or ())]
+        args += [f"{k}={v!r}" for k, v in (self.params or {}).items()]
+        info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in self.out) if self.out else \
+            "released"
+        return f"{lhs} = {self.prim.name}({', '.join(args)})  # {info}"
 
 
 REGISTRY = {}   # name -> Primitive: every op tapegrad knows how to differentiate

@@ -526,15 +526,17 @@ class _HookHandle:
 
 
 from . import engine  # noqa: E402
-from .ops import elementwise as _ew, reduction as _red, shape as _shape  # noqa: E402
+from .ops import elementwise as _ew, comparison as _cmp, reduction as _red  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
 from .ops import indexing as _idx, linalg as _la, nn as _nn  # noqa: E402
 
 # Tensor methods and operators that are plain delegations, grouped by the module defining them.
 _METHODS = {
     _ew: "add sub mul div true_divide floor_divide remainder pow neg abs exp log log1p expm1 sqrt "
          "rsqrt sin cos tan tanh sigmoid relu sign clamp clip maximum minimum square reciprocal "
-         "log2 log10 floor ceil round trunc frac eq ne lt le gt ge isnan isinf isfinite "
-         "logical_not logical_and logical_or where lerp".split(),
+         "log2 log10 floor ceil round trunc frac where lerp".split(),
+    _cmp: "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or "
+          "logical_xor equal allclose isclose".split(),
     _red: "sum mean prod max min amax amin argmax argmin var std norm logsumexp cumsum cumprod "
           "all any".split(),
     _shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
@@ -561,15 +563,15 @@ _OPERATORS = {
     "__matmul__": (_la, "matmul"),
     "__neg__": (_ew, "neg"),
     "__abs__": (_ew, "abs"),
-    "__eq__": (_ew, "eq"),
-    "__ne__": (_ew, "ne"),
-    "__lt__": (_ew, "lt"),
-    "__le__": (_ew, "le"),
-    "__gt__": (_ew, "gt"),
-    "__ge__": (_ew, "ge"),
-    "__invert__": (_ew, "logical_not"),
-    "__and__": (_ew, "logical_and"),
-    "__or__": (_ew, "logical_or"),
+    "__eq__": (_cmp, "eq"),
+    "__ne__": (_cmp, "ne"),
+    "__lt__": (_cmp, "lt"),
+    "__le__": (_cmp, "le"),
+    "__gt__": (_cmp, "gt"),
+    "__ge__": (_cmp, "ge"),
+    "__invert__": (_cmp, "logical_not"),
+    "__and__": (_cmp, "logical_and"),
+    "__or__": (_cmp, "logical_or"),
     "__getitem__": (_idx, "getitem"),
 }
 for _dunder, (_mod, _name) in _OPERATORS.items():

@@ -20,6 +20,10 @@ def _floating(x):
     return float(x)
 
 
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
 def _integral(v):
     return v.dtype.kind in "biu" if type(v) is np.ndarray else not isinstance(v, float)
 
@@ -71,7 +75,7 @@ defvjp(mul,
 def div(x, y):
     x, y = promote(x, y)
     if _integral(x) and _integral(y):
-        x = _floating(x)     # true division of integers gives the default float dtype
+        x, y = _floating(x), _floating(y)   # true division of integers: the default float dtype
     return x / y
 
 
@@ -416,65 +420,8 @@ def copy_from(x, src):
 defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g)
 
 
-# ---- comparisons and predicates: never recorded ------------------------------------------------
-def _data(x):
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _compare(name, ufunc):
-    def compare(input, other):
-        return _leaf(ufunc(*promote(_data(input), _data(other))))
-    compare.__name__ = name
-    compare.__doc__ = f"torch.{name}: elementwise comparison; a bool tensor, never recorded."
-    return compare
-
-
-eq = _compare("eq", np.equal)
-ne = _compare("ne", np.not_equal)
-lt = _compare("lt", np.less)
-le = _compare("le", np.less_equal)
-gt = _compare("gt", np.greater)
-ge = _compare("ge", np.greater_equal)
-logical_and = _compare("logical_and", np.logical_and)
-logical_or = _compare("logical_or", np.logical_or)
-logical_xor = _compare("logical_xor", np.logical_xor)
-greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
-
-
-def logical_not(input):
-    return _leaf(np.logical_not(_data(input)))
-
-
-def isnan(input):
-    return _leaf(np.isnan(_data(input)))
-
-
-def isinf(input):
-    return _leaf(np.isinf(_data(input)))
-
-
-def isfinite(input):
-    return _leaf(np.isfinite(_data(input)))
-
-
-def equal(input, other):
-    """torch.equal: True if both have the same shape and elements."""
-    return bool(input.shape == other.shape and np.array_equal(_data(input), _data(other)))
-
-
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(_data(input), _data(other), rtol, atol, equal_nan))
-
-
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return _leaf(np.isclose(_data(input), _data(other), rtol, atol, equal_nan))
-
-
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "negative", "pow", "square",
            "reciprocal", "floor_divide", "remainder", "fmod", "exp", "expm1", "log", "log1p",
            "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
            "abs", "absolute", "sign", "floor", "ceil", "trunc", "round", "frac", "clamp", "clip",
-           "maximum", "minimum", "where", "lerp", "clone", "eq", "ne", "lt", "le", "gt", "ge",
-           "greater", "less", "greater_equal", "less_equal", "not_equal", "logical_and",
-           "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "equal",
-           "allclose", "isclose"]
+           "maximum", "minimum", "where", "lerp", "clone"]

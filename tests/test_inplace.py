@@ -1,0 +1,110 @@
+"""In-place ops (design.md 1.8): version counters, leaf rules, history rebase, optimizer updates."""
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def leaf(values):
+    return tg.tensor(values, dtype=tg.float64, requires_grad=True)
+
+
+def test_sgd_update_under_no_grad_keeps_the_same_leaf():
+    w = leaf([1.0, 2.0])
+    (w * w).backward(tg.ones(2, dtype=tg.float64))
+    data = w.numpy(force=True)
+    with tg.no_grad():
+        w -= 0.1 * w.grad
+    assert w.is_leaf and w.requires_grad
+    assert w.numpy(force=True) is data           # updated in its own memory
+    np.testing.assert_allclose(data, [0.8, 1.6])
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises():
+    w = leaf([1.0])
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w += 1
+    assert w.tolist() == [1.0] and w._version == 0
+
+
+def test_modifying_a_saved_input_makes_backward_raise():
+    x = leaf([1.0, 2.0])
+    h = x * 1.0
+    y = h * h                    # mul saves h
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*MulBackward0"):
+        y.backward(tg.ones(2, dtype=tg.float64))
+
+
+def test_modifying_a_saved_output_makes_backward_raise():
+    x = leaf([1.0, 2.0])
+    y = tg.sigmoid(x)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="SigmoidBackward0"):
+        y.backward(tg.ones(2, dtype=tg.float64))
+
+
+def test_modifying_a_view_of_a_saved_tensor_is_detected():
+    x = leaf([1.0, 2.0, 3.0])
+    base = x * 1.0
+    y = base * base
+    with tg.no_grad():
+        base.detach().add_(1)    # same memory, same version counter
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.backward(tg.ones(3, dtype=tg.float64))
+
+
+def test_in_place_ops_that_save_nothing_do_not_raise():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    y = h + 1                    # add reads no values
+    h.add_(5)
+    y.backward(tg.ones(2, dtype=tg.float64))
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_in_place_on_a_non_leaf_rebases_history_like_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for T in (tg, torch):
+        x = T.tensor([0.5, -1.5], dtype=T.float64, requires_grad=True)
+        h = x * 2
+        h += x * x               # h = 2x + x^2
+        h.mul_(3)                # h = 6x + 3x^2
+        h.exp_()
+        h.backward(T.ones(2, dtype=T.float64))
+        results.append((h.detach().numpy(), x.grad.numpy(), h.grad_fn.name()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2] == "ExpBackward0"
+
+
+def test_in_place_adds_history_to_a_tensor_that_had_none():
+    x = leaf([1.0, 2.0])
+    acc = tg.zeros(2, dtype=tg.float64)
+    acc += x * x
+    acc += x
+    assert acc.requires_grad and not acc.is_leaf
+    acc.backward(tg.ones(2, dtype=tg.float64))
+    assert x.grad.tolist() == [3.0, 5.0]
+
+
+def test_in_place_result_must_fit_shape_and_dtype():
+    a = tg.zeros(3)
+    with pytest.raises(RuntimeError, match="broadcast shape"):
+        a.add_(tg.ones(2, 3))
+    b = tg.zeros(3, dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        b.add_(1.5)
+    assert b.tolist() == [0, 0, 0] and a.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_version_counter_counts_writes():
+    t = tg.zeros(2)
+    assert t._version == 0
+    t.add_(1)
+    t.mul_(2)
+    t.zero_()
+    assert t._version == 3
