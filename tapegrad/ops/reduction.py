@@ -1,1 +1,444 @@
-"""reduction ops."""
+"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp (cumulative ops: cumulative.py).
+
+Public functions take PyTorch's signatures and normalise `dim` (None, an int or a sequence;
+negative dims wrapped) into `dims`: None for every dimension, else a sorted tuple. Primitives
+take `dims` and `keepdim`. Their rules run on tensors, or on bare arrays in a plain backward,
+so they use only tapegrad ops, operators, and constant masks made with `_const`.
+"""
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..dtypes import as_dtype, get_default_dtype
+from ..tape import primitive, defvjp, _leaf
+from ..tensor import Tensor, _dim
+from .elementwise import where, exp, sign, maximum, minimum, abs as _abs
+from .shape import broadcast_to, reshape_prim
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _const(like, a):
+    """A constant (mask) in the rule's form: a tensor when `like` is one, else the bare array."""
+    return _leaf(a) if isinstance(like, Tensor) else a
+
+
+def _dims(dim, ndim, op):
+    """None (all dims) or a sorted tuple of wrapped dims; an empty sequence means all dims."""
+    if dim is None:
+        return None
+    if not isinstance(dim, (tuple, list)):
+        d = _dim(dim, ndim, op)
+        return (d,) if ndim else ()
+    dims = [_dim(d, ndim, op) for d in dim]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims")
+    if not dims:
+        return None
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def _count(shape, dims):
+    """How many entries each reduced slice has."""
+    return math.prod(shape) if dims is None else math.prod(shape[d] for d in dims)
+
+
+def _keep(t, shape, dims, keepdim):
+    """A reduced tensor (or array) reshaped to broadcast against the input's `shape`."""
+    if keepdim or not dims:
+        return t
+    return reshape_prim(t, tuple(1 if i in dims else n for i, n in enumerate(shape)))
+
+
+def _acc(x, dtype):
+    """Integer and bool tensors reduce to int64 unless a dtype is given, as in PyTorch."""
+    return np.int64 if dtype is None and x.dtype.kind in "biu" else dtype
+
+
+def _check_nonempty(a, dims, op):
+    if a.size == 0:
+        for d in range(a.ndim) if dims is None else dims:
+            if a.shape[d] == 0:
+                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
+# ---- sum and mean ------------------------------------------------------------------------------
+@primitive("sum", linear=True, raw=True)
+def _sum(x, dims=None, keepdim=False, dtype=None):
+    return x.sum(axis=dims, dtype=_acc(x, dtype), keepdims=keepdim)
+
+
+defvjp(_sum, lambda g, out, x, dims=None, keepdim=False, dtype=None:
+       broadcast_to(_keep(g, _data(x).shape, dims, keepdim), _data(x).shape))
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """torch.sum over `dim` (every dim by default); integer and bool tensors sum to int64."""
+    return _sum(input, dims=_dims(dim, input._data.ndim, "sum"), keepdim=keepdim,
+                dtype=as_dtype(dtype))
+
+
+@primitive("mean", linear=True, raw=True)
+def _mean(x, dims=None, keepdim=False, dtype=None):
+    return x.mean(axis=dims, dtype=dtype, keepdims=keepdim)
+
+
+def _mean_grad(g, out, x, dims=None, keepdim=False, dtype=None):
+    shape = _data(x).shape
+    n = _count(shape, dims)
+    return broadcast_to(_keep(g, shape, dims, keepdim) * (1.0 / n if n else math.nan), shape)
+
+
+defvjp(_mean, _mean_grad)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """torch.mean over `dim`; integer tensors need a floating `dtype`, as in PyTorch."""
+    dtype = as_dtype(dtype)
+    if dtype is None and input._data.dtype.kind != "f":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    return _mean(input, dims=_dims(dim, input._data.ndim, "mean"), keepdim=keepdim, dtype=dtype)
+
+
+# ---- max and min -------------------------------------------------------------------------------
+@primitive("amax", uses_out=True, raw=True)
+def _amax(x, dims=None, keepdim=False):
+    return x.max(axis=dims, keepdims=keepdim)
+
+
+@primitive("amin", uses_out=True, raw=True)
+def _amin(x, dims=None, keepdim=False):
+    return x.min(axis=dims, keepdims=keepdim)
+
+
+def _extreme_grad(g, out, x, dims=None, keepdim=False):
+    """Tied entries share the gradient evenly, as in PyTorch's amax/amin and max()/min()."""
+    a = _data(x)
+    hit = a == _keep(_data(out), a.shape, dims, keepdim)
+    share = (hit / hit.sum(axis=dims, keepdims=True)).astype(a.dtype, copy=False)
+    return _keep(g, a.shape, dims, keepdim) * _const(g, share)
+
+
+defvjp(_amax, _extreme_grad)
+defvjp(_amin, _extreme_grad)
+
+
+def _extremes(input, dim, keepdim, op, op_name):
+    dims = _dims(dim, input._data.ndim, op_name)
+    _check_nonempty(input._data, dims, op_name)
+    return op(input, dims=dims, keepdim=keepdim)
+
+
+def amax(input, dim=(), keepdim=False):
+    """torch.amax: the largest values over `dim` (every dim by default); ties share the gradient."""
+    return _extremes(input, dim, keepdim, _amax, "amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    """torch.amin: the smallest values over `dim`; ties share the gradient."""
+    return _extremes(input, dim, keepdim, _amin, "amin")
+
+
+def _pick_grad(g, out, x, index, dim=0, keepdim=False):
+    """All of the gradient goes to the returned index (the first of ties), as in PyTorch."""
+    a = _data(x)
+    if a.ndim == 0:
+        return g
+    pos = np.arange(a.shape[dim]).reshape([-1 if d == dim else 1 for d in range(a.ndim)])
+    hit = (pos == _data(index)).astype(a.dtype)
+    return _keep(g, a.shape, (dim,), keepdim) * _const(g, hit)
+
+
+def _along_dim(name, reduce):
+    """max/min along one dim: the values at `index` (the arg-reduction's, keepdim-shaped)."""
+    def forward(x, index, dim=0, keepdim=False):
+        return reduce(x, axis=dim if x.ndim else None, keepdims=keepdim)
+    forward.__doc__ = f"torch.{name} along a dim: the values; the gradient goes to `index`."
+    return defvjp(primitive(name, raw=True)(forward), _pick_grad, None)
+
+
+# named like PyTorch's grad_fn of max/min along a dim (MaxBackward0, MinBackward0)
+_max_at = _along_dim("max", np.ndarray.max)
+_min_at = _along_dim("min", np.ndarray.min)
+
+max_result = namedtuple("max", ["values", "indices"])     # torch.return_types.max
+min_result = namedtuple("min", ["values", "indices"])     # torch.return_types.min
+
+
+def _along(input, dim, keepdim, argfn, op, result, op_name):
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op_name}(): dim must be an int, got {dim}; amax/amin take several")
+    a = input._data
+    d = _dim(dim, a.ndim, op_name)
+    _check_nonempty(a, (d,), op_name)
+    idx = argfn(a, axis=d, keepdims=True) if a.ndim else np.zeros((), np.int64)
+    index = _leaf(idx)
+    values = op(input, index, dim=d, keepdim=keepdim)
+    # the returned indices share the saved index's version counter: writing to them is caught
+    return result(values, index if keepdim or a.ndim == 0 else _leaf(idx.squeeze(d), index))
+
+
+def _whole(input, op, op_name):
+    if input._data.size == 0:
+        raise RuntimeError(f"{op_name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+    return op(input, dims=None, keepdim=False)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """torch.max: the largest value (0-d, ties share the gradient); `(values, indices)` along
+    an int `dim` (the gradient goes to the index); `maximum(input, other)` given a tensor."""
+    if isinstance(dim, Tensor) or other is not None:
+        return maximum(input, dim if other is None else other)
+    if dim is None:
+        return _whole(input, _amax, "max")
+    return _along(input, dim, keepdim, np.argmax, _max_at, max_result, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """torch.min: the smallest value, `(values, indices)` along `dim`, or minimum(input, other)."""
+    if isinstance(dim, Tensor) or other is not None:
+        return minimum(input, dim if other is None else other)
+    if dim is None:
+        return _whole(input, _amin, "min")
+    return _along(input, dim, keepdim, np.argmin, _min_at, min_result, "min")
+
+
+def _arg(input, dim, keepdim, argfn, op_name):
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{op_name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        return _leaf(np.asarray(argfn(a), np.int64).reshape((1,) * a.ndim if keepdim else ()))
+    d = _dim(dim, a.ndim, op_name)
+    if a.ndim == 0:
+        return _leaf(np.zeros((), np.int64))
+    _check_nonempty(a, (d,), op_name)
+    return _leaf(argfn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """torch.argmax: index of the first largest value (in the flattened input if dim is None)."""
+    return _arg(input, dim, keepdim, np.argmax, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """torch.argmin: index of the first smallest value (in the flattened input if dim is None)."""
+    return _arg(input, dim, keepdim, np.argmin, "argmin")
+
+
+# ---- prod --------------------------------------------------------------------------------------
+@primitive("prod", uses_out=True, raw=True)
+def _prod(x, dims=None, keepdim=False, dtype=None):
+    return x.prod(axis=dims, dtype=_acc(x, dtype), keepdims=keepdim)
+
+
+def _prod_grad(g, out, x, dims=None, keepdim=False, dtype=None):
+    """g times the product of the other entries: out / x, unless x has zeros."""
+    a = _data(x)
+    g = _keep(g, a.shape, dims, keepdim)
+    zero = a == 0
+    if not zero.any():
+        return g * (_keep(out, a.shape, dims, keepdim) / x)
+    return g * _prod_others(x, zero, dims)
+
+
+def _prod_others(x, zero, dims):
+    """Products leaving each entry out, without dividing by zero. With P the product of a
+    slice's nonzero entries and c its number of zeros: P/x if c=0; P at the zero and P*z/x
+    elsewhere if c=1; P*z' at each zero if c=2 (z, z': the zero entries, kept as terms so that
+    second derivatives are exact too); 0 if c>2."""
+    dt = _data(x).dtype
+    c = zero.sum(axis=dims, keepdims=True)
+    none, one, two = (_const(x, (c == k).astype(dt)) for k in (0, 1, 2))
+    zmask = _const(x, zero)
+    safe = where(zmask, 1.0, x)
+    p = _prod(safe, dims=dims, keepdim=True)
+    zsum = _sum(where(zmask, x, 0.0), dims=dims, keepdim=True)
+    return p * where(zmask, one + two * (zsum - x), (none + one * zsum) / safe)
+
+
+defvjp(_prod, _prod_grad)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """torch.prod over `dim` (every dim by default; a sequence of dims is accepted too)."""
+    return _prod(input, dims=_dims(dim, input._data.ndim, "prod"), keepdim=keepdim,
+                 dtype=as_dtype(dtype))
+
+
+# ---- logsumexp ---------------------------------------------------------------------------------
+@primitive("logsumexp", uses_out=True, raw=True)
+def _logsumexp(x, dims=None, keepdim=False):
+    if x.dtype.kind != "f":
+        x = x.astype(get_default_dtype())
+    with np.errstate(divide="ignore"):     # log(0) = -inf for slices that are all -inf
+        if x.size == 0:
+            return np.log(np.exp(x).sum(axis=dims, keepdims=keepdim))
+        m = x.max(axis=dims, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)     # shift by the max, unless it is infinite
+        s = np.log(np.exp(x - m).sum(axis=dims, keepdims=True)) + m
+    if keepdim:
+        return s
+    return s.reshape(()) if dims is None else s.squeeze(dims)
+
+
+# the gradient is the softmax over dims
+defvjp(_logsumexp, lambda g, out, x, dims=None, keepdim=False:
+       _keep(g, _data(x).shape, dims, keepdim) * exp(x - _keep(out, _data(x).shape, dims, keepdim)))
+
+
+def logsumexp(input, dim, keepdim=False):
+    """torch.logsumexp: log(sum(exp(input))) over `dim`, shifted by the max for stability."""
+    return _logsumexp(input, dims=_dims(dim, input._data.ndim, "logsumexp"), keepdim=keepdim)
+
+
+# ---- variance, standard deviation, norms -------------------------------------------------------
+@primitive("var", raw=True)
+def _var(x, dims=None, correction=1, keepdim=False):
+    return x.var(axis=dims, ddof=correction, keepdims=keepdim)
+
+
+@primitive("std", uses_out=True, raw=True)
+def _std(x, dims=None, correction=1, keepdim=False):
+    return x.std(axis=dims, ddof=correction, keepdims=keepdim)
+
+
+def _centered(x, dims, correction):
+    """(x - mean) / (N - correction); no degrees of freedom left gives inf (NaN), as PyTorch."""
+    dof = _count(_data(x).shape, dims) - correction
+    return (x - _mean(x, dims=dims, keepdim=True)) * (1.0 / dof if dof else math.inf)
+
+
+def _std_grad(g, out, x, dims=None, correction=1, keepdim=False):
+    """(x - mean) / ((N - correction) std), and 0 where std is 0, as in PyTorch."""
+    shape = _data(x).shape
+    s = _keep(out, shape, dims, keepdim)
+    return _keep(g, shape, dims, keepdim) * _centered(x, dims, correction) / where(s == 0, 1.0, s)
+
+
+defvjp(_var, lambda g, out, x, dims=None, correction=1, keepdim=False:
+       _keep(g, _data(x).shape, dims, keepdim) * (2 * _centered(x, dims, correction)))
+defvjp(_std, _std_grad)
+
+
+def _moments(input, dim, unbiased, keepdim, correction, op):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): std and var only support floating point and complex "
+                           f"dtypes, got {input.dtype}")
+    if isinstance(dim, bool):      # var(input, unbiased): the older signature
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{op}(): give either `correction` or the older `unbiased`, not both")
+        correction = int(unbiased)
+    return dict(dims=_dims(dim, input._data.ndim, op), keepdim=keepdim,
+                correction=1 if correction is None else correction)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.var: sum((x - mean)**2) / (N - correction) over `dim`; correction 1 by default."""
+    return _var(input, **_moments(input, dim, unbiased, keepdim, correction, "var"))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.std: sqrt(var); its gradient is 0 where std is 0, as in PyTorch."""
+    return _std(input, **_moments(input, dim, unbiased, keepdim, correction, "std"))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.var_mean: (var, mean) over the same dims."""
+    kw = _moments(input, dim, unbiased, keepdim, correction, "var_mean")
+    return _var(input, **kw), _mean(input, dims=kw["dims"], keepdim=keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """torch.std_mean: (std, mean) over the same dims."""
+    kw = _moments(input, dim, unbiased, keepdim, correction, "std_mean")
+    return _std(input, **kw), _mean(input, dims=kw["dims"], keepdim=keepdim)
+
+
+@primitive("norm", uses_out=True, raw=True)
+def _norm(x, p=2.0, dims=None, keepdim=False):
+    if p == 2:
+        return np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+    a = np.abs(x)
+    if p == 1:
+        return a.sum(axis=dims, keepdims=keepdim)
+    return (a ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+
+
+def _norm_grad(g, out, x, p=2.0, dims=None, keepdim=False):
+    """sign(x) |x|**(p-1) / norm**(p-1) (x / norm for p = 2); 0 where the norm is 0, as PyTorch."""
+    shape = _data(x).shape
+    g = _keep(g, shape, dims, keepdim)
+    if p == 1:
+        return g * sign(x)
+    n = _keep(out, shape, dims, keepdim)
+    n = where(n == 0, 1.0, n)       # a zero norm means x is zero there: the gradient is 0
+    if p == 2:
+        return g * x / n
+    ax = where(x == 0, 1.0, _abs(x))    # sign(x) zeroes these; 1 keeps |x|**(p-1) finite
+    return g * sign(x) * ax ** (p - 1) / n ** (p - 1)
+
+
+defvjp(_norm, _norm_grad)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm: the vector p-norm over `dim` (every dim by default); 'fro' is the 2-norm,
+    p=inf/-inf the largest/smallest |x| (ties share the gradient), p=0 the nonzero count."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype}")
+    if p is None or p == "fro":
+        p = 2.0
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported: tapegrad computes vector p-norms "
+                           "and 'fro' (the nuclear norm needs an SVD)")
+    p = float(p)
+    dims = _dims(dim, input._data.ndim, "norm")
+    if p == math.inf or p == -math.inf:
+        _check_nonempty(input._data, dims, "norm")
+        return (_amax if p > 0 else _amin)(_abs(input), dims=dims, keepdim=keepdim)
+    if p == 0:
+        # the count of nonzeros: piecewise constant, so its gradient is 0, as in PyTorch
+        return _sum(sign(_abs(input)), dims=dims, keepdim=keepdim)
+    return _norm(input, p=p, dims=dims, keepdim=keepdim)
+
+
+# ---- predicates and counts: never recorded -----------------------------------------------------
+def _truth(input, dim, keepdim, name):
+    a = input._data
+    r = getattr(a, name)(axis=_dims(dim, a.ndim, name), keepdims=keepdim)
+    return _leaf(r.astype(np.uint8) if a.dtype == np.uint8 else r)   # uint8 stays uint8
+
+
+def all(input, dim=None, keepdim=False):
+    """torch.all: whether every element (along `dim`) is nonzero; a bool tensor."""
+    return _truth(input, dim, keepdim, "all")
+
+
+def any(input, dim=None, keepdim=False):
+    """torch.any: whether some element (along `dim`) is nonzero; a bool tensor."""
+    return _truth(input, dim, keepdim, "any")
+
+
+def count_nonzero(input, dim=None):
+    """torch.count_nonzero over `dim` (every dim by default), as int64."""
+    a = input._data
+    return _leaf(np.asarray(np.count_nonzero(a, axis=_dims(dim, a.ndim, "count_nonzero")),
+                            np.int64))
+
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "var_mean", "std_mean", "norm", "logsumexp", "all", "any",
+           "count_nonzero"]
