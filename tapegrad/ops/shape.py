@@ -1,15 +1,18 @@
-"""Shape ops: broadcasting, reshaping, permuting, joining and splitting. Forward and VJP side by side.
+"""Shape ops: broadcasting, reshaping, permuting, tiling. Forward and VJP side by side.
 
-All of them are linear, so their rules never read input values; most return NumPy views.
+All of them are linear, so their rules never read input values. Six primitives (sum_to,
+broadcast_to, reshape, permute, flip, repeat); joining and splitting live in join.py.
 """
+import math
+
 import numpy as np
 
 from ..tape import primitive, defvjp
-from ..tensor import Tensor
 from ..tensor import _dim
 
 
-@primitive(linear=True)
+# ---- primitives ------------------------------------------------------------------------------
+@primitive(linear=True, raw=True)
 def sum_to(x, shape):
     """Sum x over the dimensions that broadcasting added or stretched, down to `shape`."""
     lead = x.ndim - len(shape)
@@ -22,15 +25,19 @@ def sum_to(x, shape):
 defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 
-@primitive(linear=True, view=True)
+@primitive(linear=True, view=True, raw=True)
 def broadcast_to(x, shape):
-    return np.broadcast_to(x, shape)
+    """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size)."""
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:      # -1 entries, or sizes that do not match: torch's checks and errors
+        return np.broadcast_to(x, _expanded(x.shape, tuple(shape), "broadcast_to"))
 
 
 defvjp(broadcast_to, lambda g, out, x, shape: sum_to(g, x.shape))
 
 
-@primitive(linear=True, view=True)
+@primitive("reshape", linear=True, view=True, raw=True)
 def reshape_prim(x, shape):
     return x.reshape(shape)
 
@@ -38,39 +45,7 @@ def reshape_prim(x, shape):
 defvjp(reshape_prim, lambda g, out, x, shape: reshape_prim(g, x.shape))
 
 
-def reshape(input, *shape):
-    """torch.reshape / Tensor.reshape: one dimension may be -1."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    try:
-        target = _infer_shape(input, shape)
-    except ValueError as err:
-        raise RuntimeError(f"reshape: shape '{list(shape)}' is invalid for input of size "
-                           f"{input.numel()} ({err})") from None
-    if target == input._data.shape:
-        return reshape_prim(input, target)
-    return reshape_prim(input, target)
-
-
-def _infer_shape(input, shape):
-    shape = tuple(int(s) for s in shape)
-    size = input._data.size
-    if shape.count(-1) > 1:
-        raise ValueError("only one dimension can be inferred")
-    known = int(np.prod([s for s in shape if s != -1]))
-    if -1 in shape:
-        if known == 0 or size % known:
-            raise ValueError("the sizes do not divide")
-        shape = tuple(size // known if s == -1 else s for s in shape)
-    elif known != size:
-        raise ValueError("the number of elements differs")
-    return shape
-
-
-view = reshape
-
-
-@primitive(linear=True, view=True)
+@primitive("permute", linear=True, view=True, raw=True)
 def permute_prim(x, dims):
     return x.transpose(dims)
 
@@ -78,17 +53,152 @@ def permute_prim(x, dims):
 defvjp(permute_prim, lambda g, out, x, dims: permute_prim(g, tuple(np.argsort(dims))))
 
 
+@primitive("flip", linear=True, raw=True)
+def flip_prim(x, dims):
+    return np.flip(x, dims).copy()     # torch.flip returns a copy, not a view
+
+
+defvjp(flip_prim, lambda g, out, x, dims: flip_prim(g, dims))
+
+
+@primitive("repeat", linear=True, raw=True)
+def repeat_prim(x, reps):
+    return np.tile(x, reps)
+
+
+def _repeat_grad(g, out, x, reps):
+    # axis i of g is reps[i] copies of x's axis i: split it in two and sum the copies away
+    split = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
+    ones = tuple(v for n in x.shape for v in (1, n))
+    return reshape_prim(sum_to(reshape_prim(g, split), ones), tuple(x.shape))
+
+
+defvjp(repeat_prim, _repeat_grad)
+
+
+# ---- reshaping -------------------------------------------------------------------------------
+def _sizes(args):
+    """`f(x, 2, 3)` and `f(x, (2, 3))` both give (2, 3), as PyTorch's size arguments."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        return tuple(args[0])
+    return args
+
+
+def _ints(dims):
+    """One int or a sequence of them, as a tuple."""
+    return (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+
+
+def _infer_shape(shape, size, op):
+    """Fill in the one -1 of `shape` so it holds `size` elements, with PyTorch's errors."""
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
+    bad = [s for s in shape if s < -1]
+    if bad:
+        raise RuntimeError(f"{op}: invalid shape dimension {bad[0]} in {list(shape)}")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape and known and size % known == 0:
+        return tuple(size // known if s == -1 else s for s in shape)
+    if -1 not in shape and known == size:
+        return tuple(shape)
+    raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {size}")
+
+
+def reshape(input, *shape):
+    """torch.reshape / Tensor.reshape: a view when NumPy can make one, else a copy; one size may
+    be -1."""
+    shape = _sizes(shape)
+    if math.prod(shape) != input._data.size or (shape and min(shape) < 0):
+        shape = _infer_shape(shape, input._data.size, "reshape")
+    return reshape_prim(input, shape)
+
+
+def view(input, *shape):
+    """Tensor.view: like reshape. Where PyTorch refuses a view of a non-contiguous tensor,
+    tapegrad copies instead (NumPy's reshape), so `view` never fails on strides."""
+    return reshape(input, *shape)
+
+
+def view_as(input, other):
+    """Tensor.view_as / Tensor.reshape_as: reshape to other's shape."""
+    return reshape(input, other.shape)
+
+
+reshape_as = view_as
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """torch.flatten: merge dimensions start_dim..end_dim into one (a 0-d tensor becomes 1-d)."""
+    shape = input._data.shape
+    nd = len(shape)
+    s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if nd == 0:
+        return reshape_prim(input, (1,))
+    return reshape_prim(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """torch.unflatten: split dimension `dim` into `sizes` (one of them may be -1)."""
+    shape = input._data.shape
+    d = _dim(dim, input.ndim, "unflatten")
+    sizes = tuple(sizes)
+    try:
+        sizes = _infer_shape(sizes, shape[d], "unflatten")
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({shape[d]}) in the input tensor") from None
+    return reshape_prim(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    """torch.squeeze: drop size-1 dimensions (all, or those among `dim`, an int or a tuple)."""
+    shape = input._data.shape
+    if dim is None:
+        return reshape_prim(input, tuple(n for n in shape if n != 1))
+    drop = {_dim(d, len(shape), "squeeze") for d in _ints(dim)}
+    return reshape_prim(input, tuple(n for i, n in enumerate(shape) if n != 1 or i not in drop))
+
+
+def unsqueeze(input, dim):
+    """torch.unsqueeze: insert a size-1 dimension at `dim` (in [-ndim-1, ndim])."""
+    shape = input._data.shape
+    d = _dim(dim, len(shape) + 1, "unsqueeze")
+    return reshape_prim(input, shape[:d] + (1,) + shape[d:])
+
+
+def atleast_1d(*tensors):
+    """torch.atleast_1d: 0-d tensors become 1-d; several tensors (or a list) give a tuple."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """torch.atleast_2d: 0-d and 1-d tensors get leading size-1 dimensions."""
+    return _atleast(tensors, 2)
+
+
+def _atleast(tensors, n):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_atleast((t,), n) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(_atleast((t,), n) for t in tensors)
+    t = tensors[0]
+    nd = t.ndim
+    return t if nd >= n else reshape_prim(t, (1,) * (n - nd) + t._data.shape)
+
+
+# ---- permuting -------------------------------------------------------------------------------
 def permute(input, *dims):
     """torch.permute: reorder dimensions."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+    dims = _sizes(dims)
     n = input.ndim
     if len(dims) != n:
         raise RuntimeError(f"permute: number of dims don't match in permute: input has {n} "
                            f"dimensions but {len(dims)} were given")
     dims = tuple(_dim(d, n, "permute") for d in dims)
     if len(set(dims)) != n:
-        raise RuntimeError(f"permute: repeated dim in {list(dims)}")
+        raise RuntimeError(f"permute(): duplicate dims are not allowed, got {list(dims)}")
     return permute_prim(input, dims)
 
 
@@ -97,5 +207,127 @@ def transpose(input, dim0, dim1):
     n = input.ndim
     d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
     dims = list(range(n))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if n:
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute_prim(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """torch.t: transpose a 2-d tensor; 0-d and 1-d tensors are returned as they are."""
+    n = input.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return permute_prim(input, (1, 0) if n == 2 else tuple(range(n)))
+
+
+def movedim(input, source, destination):
+    """torch.movedim: move dimensions `source` to positions `destination`, keeping the rest in
+    order."""
+    n = input.ndim
+    src, dst = _ints(source), _ints(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = tuple(_dim(d, n, "movedim") for d in src)
+    dst = tuple(_dim(d, n, "movedim") for d in dst)
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    if n == 0:
+        return permute_prim(input, ())
+    perm = [None] * n
+    for s, d in zip(src, dst):
+        perm[d] = s
+    rest = iter(i for i in range(n) if i not in src)
+    return permute_prim(input, tuple(next(rest) if p is None else p for p in perm))
+
+
+moveaxis = movedim
+
+
+# ---- broadcasting and tiling -----------------------------------------------------------------
+def _expanded(shape, sizes, op):
+    """The shape `sizes` asks to expand `shape` to (-1 keeps a size), with PyTorch's errors."""
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"{op}: the number of sizes provided ({len(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
+    out = []
+    for i, s in enumerate(sizes):
+        n = 1 if i < lead else shape[i - lead]
+        if s == -1 and i >= lead:
+            s = n
+        elif s < 0:
+            where = "a leading, non-existing dimension" if i < lead else "dimension"
+            raise RuntimeError(f"{op}: The expanded size of the tensor ({s}) isn't allowed in "
+                               f"{where} {i}")
+        elif n != 1 and s != n:
+            raise RuntimeError(f"{op}: The expanded size of the tensor ({s}) must match the "
+                               f"existing size ({n}) at non-singleton dimension {i}.  Target "
+                               f"sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
+        out.append(s)
+    return tuple(out)
+
+
+def expand(input, *sizes):
+    """Tensor.expand: a view with size-1 dimensions stretched (-1 keeps a size; new ones lead)."""
+    return broadcast_to(input, _sizes(sizes))
+
+
+def expand_as(input, other):
+    """Tensor.expand_as: expand to other's shape."""
+    return broadcast_to(input, tuple(other.shape))
+
+
+def sum_to_size(input, *size):
+    """Tensor.sum_to_size: sum broadcast dimensions away so the result has shape `size`."""
+    size = _sizes(size)
+    shape = input._data.shape
+    if tuple(size) == shape:
+        return input
+    if len(size) > len(shape) or any(s != 1 and s != n for s, n in zip(size[::-1], shape[::-1])):
+        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size "
+                           f"{list(shape)}.")
+    return sum_to(input, tuple(size))
+
+
+def repeat(input, *sizes):
+    """Tensor.repeat: tile the tensor sizes[i] times along dimension i (extra sizes lead)."""
+    sizes = _sizes(sizes)
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"repeat: Number of dimensions of repeat dims ({len(sizes)}) can not "
+                           f"be smaller than number of dimensions of tensor ({len(shape)})")
+    if sizes and min(sizes) < 0:
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension, got "
+                           f"repeats {list(sizes)}")
+    x = reshape_prim(input, (1,) * lead + shape) if lead else input
+    return repeat_prim(x, tuple(sizes))
+
+
+def tile(input, *dims):
+    """torch.tile: repeat, with missing leading repeats taken as 1."""
+    dims = _sizes(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
+
+
+def flip(input, *dims):
+    """torch.flip: reverse the order along `dims` (a copy, as in PyTorch)."""
+    dims = _sizes(dims)
+    n = input.ndim
+    wrapped = tuple(_dim(d, n, "flip") for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"flip: dim appears multiple times in the list of dims {list(dims)}")
+    return flip_prim(input, wrapped)
+
+
+__all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
+           "unsqueeze", "atleast_1d", "atleast_2d", "permute", "transpose", "swapaxes",
+           "swapdims", "t", "movedim", "moveaxis", "broadcast_to", "expand", "expand_as",
+           "sum_to_size", "repeat", "tile", "flip"]
+
