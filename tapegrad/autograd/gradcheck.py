@@ -23,15 +23,14 @@ def _numerical(func, inputs, diff, eps):
     jac = []
     for i in diff:
         x = inputs[i]._data
-        flat = x.reshape(-1)
         cols = []
-        for k in range(flat.size):
-            old = flat[k]
-            flat[k] = old + eps
+        for k in np.ndindex(x.shape):     # C order, also through non-contiguous views
+            old = x[k]
+            x[k] = old + eps
             plus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
-            flat[k] = old - eps
+            x[k] = old - eps
             minus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
-            flat[k] = old
+            x[k] = old
             cols.append([(p - m).reshape(-1) / (2 * eps) for p, m in zip(plus, minus)])
         jac.append(cols)
     return jac

@@ -1,0 +1,262 @@
+"""torch.autograd.Function: user-defined ops with a hand-written backward, recorded as one entry.
+
+`Fn.apply(*args)` runs `Fn.forward(ctx, *args)` with grad mode off, then records its
+differentiable outputs as ONE tape entry whose VJP calls `Fn.backward(ctx, *grads)`. The engine
+runs that backward with grad mode equal to `create_graph`, so a backward written in tapegrad ops
+is itself differentiable.
+"""
+import functools
+import inspect
+import weakref
+
+import numpy as np
+
+from ..tape import Primitive, _record, _restore, _leaf, _state
+from ..tensor import Tensor
+from ..engine import _RELEASED
+
+
+class FunctionCtx:
+    """The `ctx` handed to forward and backward; also holds any attribute the user sets."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.materialize_grads = True
+        self.non_differentiable = ()
+        self._saved = ()
+        self._versions = ()
+        self._out_index = {}     # position in _saved -> index among the entry's outputs
+        self._entry = None       # weak reference to the entry, once recorded
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors (or None) for backward; in-place changes to them are detected later."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
+        self._saved = tensors
+        self._versions = tuple(None if t is None else t._vc[0] for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        """The saved tensors; saved outputs come back wired to this Function's entry."""
+        e = self._entry() if self._entry is not None else None
+        if e is not None and e.inputs is None:
+            raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
+        for k, (t, version) in enumerate(zip(self._saved, self._versions)):
+            if t is not None and t._vc[0] != version:
+                name = e.prim.name if e is not None else "a custom Function"
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: saved tensor {k} of {name} (shape {list(t.shape)}, "
+                    f"{t.dtype}) is at version {t._vc[0]}; expected version {version} instead. "
+                    "Hint: clone() the tensor before modifying it, or modify a copy.")
+        if e is None or not self._out_index:
+            return tuple(self._saved)
+        return tuple(_restore(e, self._out_index[k]) if k in self._out_index else t
+                     for k, t in enumerate(self._saved))
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs that get no gradient (e.g. indices); backward still receives zeros for them."""
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+
+class FunctionBackward(Primitive):
+    """The entry primitive of one `Function.apply` call; not in REGISTRY (built-ins only)."""
+
+    linear = True        # the only values backward reads are the saved ones, checked on unpack
+    uses_out = False
+    view = False
+    raw = False          # backward gets tensors, never bare arrays
+    forward = None
+    rules = ()
+
+    def __init__(self, cls, ctx, layout, n_out):
+        self.cls = cls
+        self.ctx = ctx
+        self.layout = layout     # per forward output: diff index | (shape, dtype) | None
+        self.n_out = n_out
+        self.name = cls.__name__
+        self.grad_fn_name = cls.__name__ + "Backward"
+
+    def release(self, entry):
+        super().release(entry)
+        self.ctx._saved = ()
+
+    def vjp(self, entry, gs):
+        """Call the user's backward with one gradient per forward output; check what it returns."""
+        ctx = self.ctx
+        mat = ctx.materialize_grads
+        grads = []
+        for spec in self.layout:
+            if type(spec) is int:
+                g = gs[spec]
+                # the engine fills an output that got no cotangent with constant zeros;
+                # for a linear backward, None is the same thing
+                if not mat and self.n_out > 1 and g._entry is None and not g._data.any():
+                    g = None
+            elif spec is not None and mat:
+                g = _leaf(np.zeros(*spec))
+            else:
+                g = None
+            grads.append(g)
+        result = self.cls.backward(ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        inputs = entry.inputs
+        n = len(inputs)
+        if len(result) > n and all(r is None for r in result[n:]):
+            result = result[:n]
+        if len(result) != n:
+            raise RuntimeError(f"function {self.grad_fn_name} returned an incorrect number of "
+                               f"gradients (expected {n}, got {len(result)})")
+        out = []
+        for k, (x, g) in enumerate(zip(inputs, result)):
+            if g is None:
+                out.append(None)
+                continue
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"function {self.grad_fn_name} returned a gradient different "
+                                   f"than None at position {k + 1}, but the corresponding "
+                                   "forward input was not a Variable")
+            shape = x._data.shape
+            if isinstance(g, Tensor) and g._data.shape != shape and not _reducible(g, shape):
+                raise RuntimeError(f"Function {self.grad_fn_name} returned an invalid gradient "
+                                   f"at index {k} - got {list(g.shape)} but expected shape "
+                                   f"compatible with {list(shape)}")
+            out.append(g if x._rg else None)
+        return out
+
+
+def _reducible(g, shape):
+    """Whether g's shape broadcasts from `shape`, so the engine can sum it back."""
+    try:
+        return np.broadcast_shapes(shape, g._data.shape) == g._data.shape
+    except ValueError:
+        return False
+
+
+class Function:
+    """Base class of custom differentiable ops (torch.autograd.Function).
+
+    Subclasses define `@staticmethod forward(ctx, *args)` and `@staticmethod backward(ctx,
+    *grad_outputs)` returning one gradient per forward input; call them with `Fn.apply(...)`.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional: save for backward here, given forward(*inputs) -> output, instead of in
+        a forward that takes ctx."""
+        raise NotImplementedError("setup_context is not overridden.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward without recording, then record its outputs as one entry."""
+        split = cls.setup_context is not Function.setup_context
+        if kwargs:
+            # keyword arguments become positional, so backward returns one gradient per input
+            sig = inspect.signature(cls.forward)
+            bound = sig.bind(*args, **kwargs) if split else sig.bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args if split else bound.args[1:]
+            kwargs = bound.kwargs
+        st = _state
+        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx = FunctionCtx(needs)
+        mode = st.grad_enabled
+        st.grad_enabled = False
+        try:
+            if split:
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
+        finally:
+            st.grad_enabled = mode
+        if not (mode and any(needs)):
+            return result
+        return _wrap(cls, ctx, args, result)
+
+
+def _wrap(cls, ctx, args, result):
+    """Record `result`'s differentiable outputs as one entry; others pass through untouched."""
+    single = not isinstance(result, tuple)
+    outs = (result,) if single else result
+    nondiff = ctx.non_differentiable
+    layout, diff = [], []
+    for o in outs:
+        if not isinstance(o, Tensor):
+            layout.append(None)
+        elif o._data.dtype.kind != "f" or any(o is t for t in nondiff):
+            layout.append((o._data.shape, o._data.dtype))
+        else:
+            layout.append(len(diff))
+            diff.append(o)
+    if not diff:
+        return result
+    node = FunctionBackward(cls, ctx, tuple(layout), len(diff))
+    arrays = diff[0]._data if len(diff) == 1 else tuple(o._data for o in diff)
+    wrapped = _record(node, args, {}, arrays)
+    wrapped = (wrapped,) if len(diff) == 1 else wrapped
+    for o, w in zip(diff, wrapped):
+        w._vc = o._vc        # in-place changes to an output count against what was saved
+    ctx._entry = weakref.ref(wrapped[0]._entry)
+    # saved outputs come back wired to this entry (for double backward); an input returned
+    # as-is stays an input, with its own history
+    ctx._out_index = {k: j for k, t in enumerate(ctx._saved) for j, o in enumerate(diff)
+                      if t is o and not any(t is a for a in args)}
+    final = []
+    for o, spec in zip(outs, layout):
+        if type(spec) is int:
+            final.append(wrapped[spec])
+        else:
+            final.append(o.detach() if isinstance(o, Tensor) and o._rg else o)
+    return final[0] if single else tuple(final)
+
+
+class _DelayedError(Function):
+    """Stands behind the gradients of a @once_differentiable backward run with create_graph."""
+
+    @staticmethod
+    def forward(ctx, *grads):
+        return grads[0] if len(grads) == 1 else grads
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
+def once_differentiable(backward):
+    """Decorator for a backward that is not differentiable (torch.autograd.function's):
+    it runs without recording, and differentiating its result again raises."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        st = _state
+        mode = st.grad_enabled
+        st.grad_enabled = False
+        try:
+            outputs = backward(ctx, *grads)
+        finally:
+            st.grad_enabled = mode
+        if not (mode and any(isinstance(g, Tensor) and g._rg for g in grads)):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        fake = [None if o is None else o.detach().requires_grad_(True) for o in outs]
+        return _DelayedError.apply(*fake)
+    return wrapper
