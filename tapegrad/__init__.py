@@ -16,7 +16,9 @@ from .printing import set_printoptions  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
+from .ops.cumulative import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403

@@ -189,8 +189,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
         st.grad_enabled = mode
     if not retain:
         for e in done:
-            e.inputs = None
-            e.out = None
+            e.prim.release(e)
     if raw:
         got = [g if g is None or isinstance(g, Tensor) else _leaf(g) for g in got]
     return got
@@ -228,7 +227,11 @@ def _conform(g, xa, entry):
 
 
 def _reducible(a, shape, entry):
-    if np.broadcast_shapes(shape, a.shape) != a.shape:
+    try:
+        ok = np.broadcast_shapes(shape, a.shape) == a.shape
+    except ValueError:
+        ok = False
+    if not ok:
         raise RuntimeError(f"Function {entry.prim.grad_fn_name} returned an invalid gradient "
                            f"for input of shape {list(shape)}: got shape {list(a.shape)}, which "
                            "does not reduce to it")

@@ -46,7 +46,8 @@ def format_array(a, prefix="tensor("):
     if a.dtype.kind == "f":
         fmt = {"float_kind": _float_formatter(a)}
     elif a.dtype.kind == "b":
-        fmt = {"bool": lambda v: ("True" if v else "False").rjust(5 if a.size > 1 else 0)}
+        width = 5 if not a.all() and a.any() else 0      # PyTorch pads " True" next to "False"
+        fmt = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
         fmt = None
     if a.ndim == 0:

@@ -180,6 +180,11 @@ class Primitive:
     def __repr__(self):
         return f"<tapegrad primitive {self.name}>"
 
+    def release(self, entry):
+        """Drop what `entry` keeps for backward (after a replay without retain_graph)."""
+        entry.inputs = None
+        entry.out = None
+
     def vjp(self, entry, gs):
         """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
         inputs = entry.inputs

@@ -346,8 +346,21 @@ class Tensor:
     def abs_(self):
         return self._inplace(_ew.abs)
 
+    # in-place forms of out-of-place ops: copy_ records the write and rebases history
     def masked_fill_(self, mask, value):
         return self.copy_(_idx.masked_fill(self, mask, value))
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        return self.copy_(_idx.scatter(self, dim, index, src, value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return self.copy_(_idx.scatter_add(self, dim, index, src))
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self.copy_(_idx.index_add(self, dim, index, source, alpha=alpha))
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self.copy_(_idx.index_put(self, indices, values, accumulate))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         from .creation import _gen
@@ -527,7 +540,7 @@ class _HookHandle:
 
 from . import engine  # noqa: E402
 from .ops import elementwise as _ew, comparison as _cmp, reduction as _red  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
+from .ops import shape as _shape, join as _join, cumulative as _cum  # noqa: E402
 from .ops import indexing as _idx, linalg as _la, nn as _nn  # noqa: E402
 
 # Tensor methods and operators that are plain delegations, grouped by the module defining them.
@@ -537,19 +550,21 @@ _METHODS = {
          "log2 log10 floor ceil round trunc frac where lerp".split(),
     _cmp: "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or "
           "logical_xor equal allclose isclose".split(),
-    _red: "sum mean prod max min amax amin argmax argmin var std norm logsumexp cumsum cumprod "
-          "all any".split(),
+    _red: "sum mean prod max min amax amin argmax argmin var std norm logsumexp all any "
+          "var_mean std_mean count_nonzero".split(),
+    _cum: "cumsum cumprod".split(),
     _shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
-            "swapaxes permute t expand expand_as broadcast_to repeat tile flip split chunk "
-            "narrow unbind movedim".split(),
-    _idx: "gather scatter_add index_select masked_fill take_along_dim index_add".split(),
-    _la: "matmul mm bmm mv dot outer".split(),
+            "swapaxes swapdims permute t expand expand_as broadcast_to repeat tile flip movedim "
+            "moveaxis sum_to_size".split(),
+    _join: "split chunk narrow unbind".split(),
+    _idx: "gather scatter scatter_add index_select masked_fill masked_select take_along_dim "
+          "index_add index_put select nonzero argwhere".split(),
+    _la: "matmul mm bmm mv dot outer inner ger".split(),
     _nn: "softmax log_softmax".split(),
 }
 for _mod, _names in _METHODS.items():
     for _name in _names:
-        if hasattr(_mod, _name):
-            setattr(Tensor, _name, getattr(_mod, _name))
+        setattr(Tensor, _name, getattr(_mod, _name))
 
 # Operators.
 _OPERATORS = {
@@ -575,5 +590,4 @@ _OPERATORS = {
     "__getitem__": (_idx, "getitem"),
 }
 for _dunder, (_mod, _name) in _OPERATORS.items():
-    if hasattr(_mod, _name):
-        setattr(Tensor, _dunder, getattr(_mod, _name))
+    setattr(Tensor, _dunder, getattr(_mod, _name))
