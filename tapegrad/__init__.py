@@ -22,7 +22,12 @@ from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
-from . import autograd  # noqa: F401,E402
+from . import autograd, nn, optim, utils, cuda  # noqa: F401,E402
+from . import special, linalg, sparse, optimize  # noqa: F401,E402
+from . import io as _io  # noqa: E402
+
+save = getattr(_io, "save", None)
+load = getattr(_io, "load", None)
 
 __version__ = "0.1.0"
 

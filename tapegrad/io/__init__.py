@@ -1,0 +1,1 @@
+"""Checkpoints: tapegrad.save / tapegrad.load in PyTorch's format, without torch."""

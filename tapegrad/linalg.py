@@ -1,0 +1,1 @@
+"""tapegrad.linalg (see issue 5)."""

@@ -1,0 +1,1 @@
+"""tapegrad.optimize (see issue 5)."""

@@ -1,0 +1,1 @@
+"""tapegrad.sparse (see issue 5)."""

@@ -1,0 +1,1 @@
+"""tapegrad.special (see issue 5)."""
