@@ -1,1 +1,380 @@
-"""torch.utils.data: datasets and loaders."""
+"""torch.utils.data: datasets, samplers, collation and the DataLoader (in the main process)."""
+import collections.abc as abc
+import math
+from bisect import bisect_right
+from itertools import accumulate, islice
+
+import numpy as np
+
+from .. import dtypes
+from ..creation import _gen, tensor
+from ..ops.join import stack
+from ..tensor import Tensor
+
+
+class Dataset:
+    """torch.utils.data.Dataset: a map from index to sample; subclasses define __getitem__."""
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """torch.utils.data.IterableDataset: a stream of samples; subclasses define __iter__."""
+
+
+class TensorDataset(Dataset):
+    """torch.utils.data.TensorDataset: sample i is (t[i] for t in tensors)."""
+
+    def __init__(self, *tensors):
+        if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
+            # torch asserts here; the type is kept so code that catches it still works
+            raise AssertionError("Size mismatch between tensors: first dimensions "
+                                 f"{[t.shape[0] for t in tensors]} differ")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class ConcatDataset(Dataset):
+    """torch.utils.data.ConcatDataset: several datasets indexed one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx += len(self)
+        k = bisect_right(self.cumulative_sizes, idx)
+        return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class Subset(Dataset):
+    """torch.utils.data.Subset: the samples of `dataset` at `indices`."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        fetch = getattr(self.dataset, "__getitems__", None)
+        if fetch is not None:
+            return fetch([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None):
+    """torch.utils.data.random_split: disjoint random Subsets of the given lengths or fractions."""
+    n = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, frac in enumerate(lengths):
+            if not 0 <= frac <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        for i in range(n - sum(sizes)):      # the remainder goes round-robin, as in torch
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of "
+                         f"the input dataset ({n})!")
+    order = _gen(generator).permutation(n).tolist()
+    return [Subset(dataset, order[end - k:end]) for k, end in zip(lengths, accumulate(lengths))]
+
+
+# ---- samplers ------------------------------------------------------------------------------------
+class Sampler:
+    """torch.utils.data.Sampler: iterates over dataset indices; subclasses define __iter__."""
+
+    def __init__(self, data_source=None):
+        pass
+
+
+class SequentialSampler(Sampler):
+    """Indices 0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation per pass (or draws with replacement), from `generator` or the
+    global generator (so `tapegrad.manual_seed` makes shuffling repeatable)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        # drawn now, not lazily, so the order is fixed when iteration starts (as in torch)
+        rng, n, k = _gen(self.generator), len(self.data_source), self.num_samples
+        if self.replacement:
+            return iter(rng.integers(0, n, size=k).tolist())
+        perms = [rng.permutation(n) for _ in range(-(-k // n))]
+        return iter(np.concatenate(perms)[:k].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order each pass."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        order = _gen(self.generator).permutation(len(self.indices)).tolist()
+        return iter([self.indices[i] for i in order])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probabilities proportional to `weights`."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise ValueError(f"weights should be a 1-d sequence of non-negative finite numbers "
+                             f"with a positive sum, got shape {w.shape}")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise RuntimeError(f"cannot draw {num_samples} samples without replacement from "
+                               f"{np.count_nonzero(w)} non-zero weights")
+        self.weights, self.num_samples = w, num_samples
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self):
+        rng = _gen(self.generator)
+        p = self.weights / self.weights.sum()
+        return iter(rng.choice(len(p), self.num_samples, self.replacement, p).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Groups another sampler's indices into lists of `batch_size` (the last may be short)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self):
+        # the sampler starts now (a random order is drawn when iteration starts, as in torch)
+        return self._batches(iter(self.sampler))
+
+    def _batches(self, it):
+        while True:
+            batch = list(islice(it, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def get_worker_info():
+    """torch.utils.data.get_worker_info: None, since samples load in the main process."""
+    return None
+
+
+# ---- collation -----------------------------------------------------------------------------------
+def _array_to_tensor(a):
+    if a.dtype.kind in "OSUV":
+        raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                        f"dicts or lists; found an array of {a.dtype}")
+    return tensor(a)
+
+
+def default_collate(batch):
+    """torch's default_collate: stack tensors, arrays and numbers along a new first dimension,
+    recursing into dicts, namedtuples, tuples and lists (tuples come back as lists)."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(batch, 0)
+    if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
+        if np.ndim(elem) == 0:
+            return _array_to_tensor(np.array(batch))
+        return stack([_array_to_tensor(np.asarray(b)) for b in batch], 0)
+    if isinstance(elem, float):
+        return tensor(batch, dtype=dtypes.float64)
+    if isinstance(elem, int):            # bools too: they collate to a bool tensor
+        return tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, abc.Mapping):
+        out = {key: default_collate([d[key] for d in batch]) for key in elem}
+        return out if type(elem) is dict else _rebuild(elem, out, dict)
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, abc.Sequence):
+        if any(len(b) != len(elem) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        out = [default_collate(list(s)) for s in zip(*batch)]
+        return out if isinstance(elem, (tuple, list)) else _rebuild(elem, out, list)
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+                    f"or lists; found {type(elem)}")
+
+
+def _rebuild(elem, out, fallback):
+    """The container type of `elem` holding `out`, or `fallback` if that type can't be built so."""
+    try:
+        return type(elem)(out)
+    except TypeError:
+        return fallback(out)
+
+
+def default_convert(data):
+    """torch's default_convert (no batching): arrays become tensors, containers are walked."""
+    if isinstance(data, (np.ndarray, np.generic)) and not isinstance(data, (np.str_, np.bytes_)):
+        return data if np.asarray(data).dtype.kind in "OSUV" else tensor(np.asarray(data))
+    if isinstance(data, abc.Mapping):
+        return {key: default_convert(v) for key, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, abc.Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
+
+
+# ---- the loader ----------------------------------------------------------------------------------
+class DataLoader:
+    """torch.utils.data.DataLoader: batches of samples, loaded in the main process.
+
+    Worker and memory-pinning options are accepted for compatibility and change nothing.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
+                             "sampler and batch_sampler options")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None and not iterable:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn = worker_init_fn
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    @property
+    def _auto_collation(self):
+        return self.batch_sampler is not None or (self.batch_size is not None and
+                                                  isinstance(self.dataset, IterableDataset))
+
+    def __iter__(self):
+        collate, dataset = self.collate_fn, self.dataset
+        if isinstance(dataset, IterableDataset):
+            if self.batch_size is None:
+                return (collate(s) for s in dataset)
+            batches = BatchSampler(iter(dataset), self.batch_size, self.drop_last)
+            return (collate(b) for b in batches)
+        if self.batch_sampler is None:
+            return (collate(dataset[i]) for i in self.sampler)
+        gather = _gatherer(dataset) if collate is default_collate else None
+        if gather is not None:
+            return (gather(idx) for idx in self.batch_sampler)
+        fetch = getattr(dataset, "__getitems__", None)
+        if fetch is None:
+            return (collate([dataset[i] for i in idx]) for idx in self.batch_sampler)
+        return (collate(fetch(idx)) for idx in self.batch_sampler)
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+def _gatherer(dataset):
+    """For a TensorDataset, possibly inside Subsets: a function that gives a whole batch by one
+    integer-array index per tensor, the values default_collate would stack sample by sample."""
+    maps = []
+    while type(dataset) is Subset:
+        maps.append(np.asarray(dataset.indices, dtype=np.int64))
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+
+    def gather(idx):
+        idx = np.asarray(idx, dtype=np.int64)
+        for m in maps:
+            idx = m[idx]
+        return [t[idx] for t in dataset.tensors]
+    return gather

@@ -1,0 +1,45 @@
+"""torch.optim.SGD: stochastic gradient descent with momentum, dampening and Nesterov."""
+import numpy as np
+
+from ..tape import _leaf, bump_version
+from .optimizer import Optimizer, _direction, _validate
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD, step for step as PyTorch documents it (momentum buffer starts at g_1)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        _validate(lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
+
+    def _update(self, group):
+        lr = float(group["lr"])
+        momentum, dampening = group["momentum"], group["dampening"]
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        nesterov = group["nesterov"]
+        state = self.state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            d = _direction(p, g, weight_decay, maximize)
+            if momentum != 0:
+                st = state[p]
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = _leaf(np.array(d))
+                else:
+                    b = buf._data
+                    b *= momentum
+                    b += d if dampening == 0 else d * (1 - dampening)
+                bump_version(buf)
+                d = d + momentum * buf._data if nesterov else buf._data
+            x = p._data
+            x += np.multiply(d, -lr)
+            bump_version(p)
