@@ -1,1 +1,0 @@
-"""tapegrad.linalg (see issue 5)."""

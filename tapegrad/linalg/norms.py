@@ -1,0 +1,61 @@
+"""Matrix norms (torch.linalg.matrix_norm) and the dispatching torch.linalg.norm."""
+import math
+
+from ..tensor import _dim
+from ..ops.elementwise import abs as _abs
+from ..ops.reduction import sum as _sum, amax, amin
+from ..ops.shape import movedim, reshape_prim
+from .base import check_matrix
+from .spectral import svdvals
+from .vector import vector_norm
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
+    values), 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of |A|),
+    inf/-inf (max/min row sum)."""
+    if dtype is not None:
+        A = A.to(dtype)
+    a = check_matrix(A, "linalg.matrix_norm", square=False)
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    r, c = (_dim(d, a.ndim, "linalg.matrix_norm") for d in dim)
+    if r == c:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({r}, {c})")
+    if ord == "fro":
+        return vector_norm(A, 2, dim=(r, c), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (r, c), (-2, -1)))
+        out = _sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+        if keepdim:
+            out = reshape_prim(out, tuple(1 if i in (r, c) else n for i, n in enumerate(a.shape)))
+        return out
+    if ord in (1, -1, math.inf, -math.inf):
+        inner, outer = (r, c) if ord in (1, -1) else (c, r)     # 1: sum down columns first
+        pick = amax if ord > 0 else amin
+        out = pick(_sum(_abs(A), inner, keepdim=True), outer, keepdim=True)
+        return out if keepdim else reshape_prim(
+            out, tuple(n for i, n in enumerate(out.shape) if i not in (r, c)))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.norm: a vector norm for an int (or 1-tuple) `dim`, a matrix norm for a
+    2-tuple; without `dim`, the 2-norm of the flattened input if ord is None, else the vector or
+    matrix norm of a 1-D or 2-D input."""
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                           f"Got {list(dims)}")
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
+                       f"or 2D. Got {A.ndim}D.")
