@@ -48,6 +48,7 @@ def as_dtype(d):
 
 
 _py_float, _py_int, _py_bool = type(1.0), type(1), type(True)
+_ndarray = np.ndarray
 
 
 def is_floating(dt):
@@ -84,17 +85,19 @@ def promote(x, y):
 
     NumPy 2 already matches PyTorch for an array with a Python int or a float array with a
     Python float; the cases fixed here are mixed array dtypes and int arrays with Python floats.
+    Called by every binary op: the common cases return first.
     """
-    tx, ty = type(x) is np.ndarray, type(y) is np.ndarray
-    if tx and ty:
-        dx, dy = x.dtype, y.dtype
-        if dx == dy:
+    if type(x) is _ndarray:
+        if type(y) is _ndarray:
+            dx, dy = x.dtype, y.dtype
+            if dx is dy or dx == dy:
+                return x, y
+            dt = _pair(dx, x.ndim == 0, dy, y.ndim == 0)
+            return (x if dx == dt else x.astype(dt)), (y if dy == dt else y.astype(dt))
+        if type(y) is _py_float and x.dtype.kind == "f":
             return x, y
-        dt = _pair(dx, x.ndim == 0, dy, y.ndim == 0)
-        return (x if dx == dt else x.astype(dt)), (y if dy == dt else y.astype(dt))
-    if tx:
         return _with_scalar(x, y), y
-    if ty:
+    if type(y) is _ndarray:
         return x, _with_scalar(y, x)
     return x, y
 

@@ -131,21 +131,24 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
                 last = max(last, r._entry.seq)
             _send(r, g._data if raw else g, pending, leaves, float("inf"))
         refs = tape._refs
+        pop, get = pending.pop, pending.get
         for k in range(tape._stop(last) - 1, -1, -1):
             if not pending:
                 break
             e = refs[k]()
             if e is None:
                 continue
-            gs = pending.pop(e, None)
+            gs = pop(e, None)
             if gs is None:
                 continue
             prim = e.prim
-            if e.inputs is None:
+            inputs = e.inputs
+            if inputs is None:
                 raise RuntimeError(_RELEASED.format(op=prim.grad_fn_name))
-            if _last_write[0] > e.seq:
+            seq = e.seq
+            if _last_write[0] > seq:
                 _check_versions(e)
-            if e.hooks is not None or e.retained is not None or wanted:
+            if e.hooks is not None or wanted:
                 _visit_outputs(e, gs, wanted, got, create_graph, raw)
             if e.n_out > 1:
                 gs = [(np.zeros_like(o) if raw else _leaf(np.zeros_like(o))) if g is None else g
@@ -155,9 +158,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
             elif prim.raw:
                 grads = _raw_vjp(prim, e, gs)
             else:
-                grads = [None if r is None else _array(r) for r in prim.vjp(e, [_leaf(g) for g in gs])]
-            seq = e.seq
-            for x, gx in zip(e.inputs, grads):
+                grads = [None if r is None else _array(r)
+                         for r in prim.vjp(e, [_leaf(g) for g in gs])]
+            for x, gx in zip(inputs, grads):
                 if gx is None:
                     continue
                 xa = x._data
@@ -166,14 +169,14 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
                         gx = _array(gx)
                     if gx.shape != xa.shape:
                         gx = sum_to.prim.forward(_reducible(gx, xa.shape, e), xa.shape)
-                    if gx.dtype != xa.dtype:
+                    if gx.dtype is not xa.dtype and gx.dtype != xa.dtype:
                         gx = gx.astype(xa.dtype)
                 else:
                     gx = _conform(gx, xa, e)
                 # send: to the pending slot of the entry that produced x, or to x's leaf sum
                 xe = x._entry
                 if xe is not None and xe.seq < seq:
-                    slot = pending.get(xe)
+                    slot = get(xe)
                     if slot is None:
                         slot = pending[xe] = [None] * xe.n_out
                     i = x._index
@@ -196,17 +199,23 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
 
 
 def _raw_vjp(prim, e, gs):
-    """Run a primitive's rules on bare arrays (only the inputs that require grad)."""
-    inputs = e.inputs
-    arrays = [a._data if isinstance(a, Tensor) else a for a in inputs]
+    """Run a primitive's rules on bare arrays (only for the inputs that require grad)."""
     if e.n_out == 1:
         g, out = gs[0], e.out[0]
     else:
         g, out = tuple(gs), e.out
     params = e.params
-    return [rule(g, out, *arrays, **params)
-            if rule is not None and isinstance(x, Tensor) and x._rg else None
-            for x, rule in zip(inputs, prim.rules)]
+    inputs = e.inputs
+    arrays = []
+    for a in inputs:
+        arrays.append(a._data if isinstance(a, Tensor) else a)
+    grads = []
+    for x, rule in zip(inputs, prim.rules):
+        if rule is not None and isinstance(x, Tensor) and x._rg:
+            grads.append(rule(g, out, *arrays, **params) if params else rule(g, out, *arrays))
+        else:
+            grads.append(None)
+    return grads
 
 
 def _array(v):

@@ -126,8 +126,11 @@ class Entry:
     Also serves as the output tensors' `grad_fn` (`name()` gives PyTorch's `MulBackward0`).
     """
 
-    __slots__ = ("prim", "inputs", "params", "out", "n_out", "out_vc", "seq", "hooks",
-                 "retained", "__weakref__")
+    # rare attributes default to the class attributes below (see Tensor)
+    __slots__ = ("prim", "inputs", "params", "out", "n_out", "seq", "__dict__", "__weakref__")
+    hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
+    retained = None     # output index -> weak reference to a tensor that retains its grad
+    out_vc = None       # version counter(s) of the outputs, for rules that read `out`
 
     def name(self):
         return self.prim.grad_fn_name
@@ -224,7 +227,8 @@ def _make_op(prim):
     def op(*args, **params):
         # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
         rec = wrap = False
-        if len(args) == 2:
+        n = len(args)
+        if n == 2:
             x, y = args
             if isinstance(x, Tensor):
                 rec, wrap = x._rg, True
@@ -232,7 +236,13 @@ def _make_op(prim):
             if isinstance(y, Tensor):
                 rec, wrap = rec or y._rg, True
                 y = y._data
-            out = forward(x, y, **params)
+            out = forward(x, y, **params) if params else forward(x, y)
+        elif n == 1:
+            x = args[0]
+            if isinstance(x, Tensor):
+                rec, wrap = x._rg, True
+                x = x._data
+            out = forward(x, **params) if params else forward(x)
         else:
             arrays = []
             for a in args:
@@ -243,11 +253,22 @@ def _make_op(prim):
             out = forward(*arrays, **params)
         if not wrap:
             return out       # bare arrays in, bare array out: rules run this way in backward
-        if rec and _state.grad_enabled and prim.rules:
+        if rec and _state.grad_enabled:
             return _record(prim, args, params, out)
-        if prim.n_out == 1:
-            return _leaf(out, args[0] if prim.view else None)
-        return tuple(_leaf(o) for o in out)
+        if prim.n_out != 1:
+            return tuple(_leaf(o) for o in out)
+        if type(out) is not ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t._rg = False
+        t._entry = None
+        if prim.view:
+            t._vc = args[0]._vc
+            t._base = args[0]
+        else:
+            t._vc = [0, 0]
+        return t
 
     op.prim = prim
     op.__name__ = op.__qualname__ = prim.name
@@ -270,12 +291,8 @@ def _leaf(out, base=None):
     t._data = out
     t._rg = False
     t._entry = None
-    t._index = 0
-    t._grad = None
-    t._hooks = None
     if base is None:
         t._vc = [0, 0]
-        t._base = None
     else:
         t._vc = base._vc
         t._base = base
@@ -283,6 +300,7 @@ def _leaf(out, base=None):
 
 
 _new = object.__new__
+_weakref = weakref.ref
 
 
 def bump_version(t):
@@ -295,13 +313,10 @@ def bump_version(t):
 
 def _record(prim, args, params, out):
     """Append an entry for `prim(*args)` to the active tapes and wrap its outputs."""
-    e = Entry()
+    e = _new(Entry)
     e.prim = prim
     e.inputs = args
     e.params = params
-    e.hooks = None
-    e.retained = None
-    e.out_vc = None
     seq = _seq[0] = _seq[0] + 1
     e.seq = seq
     n = e.n_out = prim.n_out
@@ -309,13 +324,16 @@ def _record(prim, args, params, out):
     if n == 1:
         if type(out) is not ndarray:
             out = np.asarray(out)
-        if out.dtype.kind != "f":
-            raise RuntimeError(f"{prim.name}: a differentiable op produced {out.dtype}; "
-                               "only floating point tensors can require grad")
         e.out = (out,)
-        result = t = _leaf(out, base)
+        result = t = _new(Tensor)
+        t._data = out
         t._rg = True
         t._entry = e
+        if base is None:
+            t._vc = [0, 0]
+        else:
+            t._vc = base._vc
+            t._base = base
         if prim.uses_out:
             e.out_vc = t._vc
     else:
@@ -330,10 +348,9 @@ def _record(prim, args, params, out):
         result = tuple(result)
         if prim.uses_out:
             e.out_vc = [t._vc for t in result]
-    tapes = _state.tapes
-    for tape in tapes:
+    for tape in _state.tapes:
         refs = tape._refs
-        refs.append(weakref.ref(e))
+        refs.append(_weakref(e))
         tape._seqs.append(seq)
         if len(refs) > tape._limit:
             tape._compact()

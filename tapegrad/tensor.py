@@ -8,15 +8,19 @@ from .tape import _state, _leaf, bump_version
 class Tensor:
     """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
 
-    __slots__ = ("_data", "_rg", "_entry", "_index", "_grad", "_hooks", "_vc", "_base",
-                 "__weakref__")
+    # Hot attributes are slots; rare ones live in the instance __dict__ (created on first
+    # write) and default to the class attributes below, so making a tensor sets only four.
+    __slots__ = ("_data", "_rg", "_entry", "_vc", "__dict__", "__weakref__")
+    _index = 0          # which output of `_entry` this is
+    _grad = None
+    _hooks = None       # leaf hooks
+    _base = None        # the tensor this one is a NumPy view of
     __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
 
     def __init__(self, data=None, dtype=None, requires_grad=False):
         from .creation import tensor
         t = tensor([] if data is None else data, dtype=dtype, requires_grad=requires_grad)
-        for slot in ("_data", "_rg", "_entry", "_index", "_grad", "_hooks", "_vc", "_base"):
-            setattr(self, slot, getattr(t, slot))
+        self._data, self._rg, self._entry, self._vc = t._data, t._rg, None, t._vc
 
     # ---- array facts -------------------------------------------------------------------------
     shape = property(lambda self: Size(self._data.shape), doc="Size of each dimension.")
@@ -113,7 +117,8 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         from .creation import tensor
-        return (tensor, (self._data, self._data.dtype, self._rg if self._entry is None else False))
+        return (tensor, (self._data, self._data.dtype, None,
+                         self._rg if self._entry is None else False))
 
     def __deepcopy__(self, memo):
         if self._entry is not None:
@@ -203,6 +208,8 @@ class Tensor:
             if e.retained is None:
                 e.retained = {}
             e.retained[self._index] = weakref.ref(self)
+            if e.hooks is None:
+                e.hooks = {}      # the engine looks at an entry's outputs only when it has hooks
 
     @property
     def retains_grad(self):
@@ -228,8 +235,8 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's data (and version counter) without autograd history."""
-        t = _leaf(self._data, self)
-        t._base = None
+        t = _leaf(self._data)
+        t._vc = self._vc      # same memory: in-place writes through either are seen by both
         return t
 
     def detach_(self):
@@ -562,6 +569,9 @@ _METHODS = {
     _la: "matmul mm bmm mv dot outer inner ger".split(),
     _nn: "softmax log_softmax".split(),
 }
+# torch.linalg functions that PyTorch also offers as Tensor methods
+_LINALG_METHODS = {"det": "det", "slogdet": "slogdet", "matrix_exp": "matrix_exp",
+                   "cholesky": "cholesky", "inverse": "inv", "pinverse": "pinv"}
 for _mod, _names in _METHODS.items():
     for _name in _names:
         setattr(Tensor, _name, getattr(_mod, _name))
@@ -591,3 +601,7 @@ _OPERATORS = {
 }
 for _dunder, (_mod, _name) in _OPERATORS.items():
     setattr(Tensor, _dunder, getattr(_mod, _name))
+
+from . import linalg as _linalg  # noqa: E402  (after Tensor is complete: linalg uses its ops)
+for _method, _name in _LINALG_METHODS.items():
+    setattr(Tensor, _method, getattr(_linalg, _name))

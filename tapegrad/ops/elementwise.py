@@ -257,7 +257,9 @@ defvjp(tanh, lambda g, out, x: g * (1 - out * out))
 
 @primitive(uses_out=True, raw=True)
 def sigmoid(x):
-    return special.expit(_floating(x))
+    x = _floating(x)
+    out = special.expit(x)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)    # expit widens float16
 
 
 defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)))

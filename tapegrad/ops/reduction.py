@@ -401,9 +401,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                            f"input. Got {input.dtype}")
     if p is None or p == "fro":
         p = 2.0
+    elif p == "nuc":
+        from ..linalg import matrix_norm     # the nuclear norm needs an SVD: linalg has it
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     elif isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} is not supported: tapegrad computes vector p-norms "
-                           "and 'fro' (the nuclear norm needs an SVD)")
+        raise RuntimeError(f"norm: p={p!r} is not supported; use a number, 'fro' or 'nuc'")
     p = float(p)
     dims = _dims(dim, input._data.ndim, "norm")
     if p == math.inf or p == -math.inf:
