@@ -1,0 +1,151 @@
+"""tapegrad.save and tapegrad.load: PyTorch checkpoints (and .npz, .safetensors) without torch."""
+import io
+import os
+import pickle
+import secrets
+import zipfile
+
+from ..tensor import Device
+from . import legacy, npz, safetensors, zipformat
+from .pickler import Pickler
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         encoding="utf-8"):
+    """torch.load: read what torch.save wrote (zip or legacy format), or an .npz/.safetensors
+    file (an OrderedDict of tensors), without torch. `f`: a path or a binary file object.
+
+    Only tensors and plain containers are rebuilt, as PyTorch's weights_only unpickler does:
+    weights_only=False is accepted and changes nothing, since tapegrad never runs code from a
+    file. Everything loads on the CPU (map_location is validated, then has nothing to do; mmap
+    is accepted, the data is read into memory); bfloat16 tensors load as float32. Raises
+    pickle.UnpicklingError for a pickle naming anything outside the allow-list, or malformed;
+    RuntimeError for anything else wrong with the file (corrupt, truncated, sizes that don't
+    add up, unsupported dtypes).
+    """
+    _check_map_location(map_location)
+    if pickle_module is not None and pickle_module is not pickle:
+        raise TypeError("load: pickle_module must be None or pickle: tapegrad always uses its "
+                        "own restricted unpickler")
+    if isinstance(f, (str, bytes, os.PathLike)):
+        with open(f, "rb") as file:
+            return _load(file, os.fsdecode(f), encoding)
+    if not hasattr(f, "read"):
+        raise TypeError(f"load: expected a path or a binary file object, got {type(f).__name__}")
+    return _load(f, str(getattr(f, "name", "the file")), encoding)
+
+
+def _load(f, name, encoding):
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())
+    f = _Bounded(f)
+    head = f.read(16)
+    f.seek(-len(head), io.SEEK_CUR)
+    try:
+        if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+            zf = zipfile.ZipFile(f)
+            prefix = zipformat.is_checkpoint(zf)
+            if prefix is not None:
+                return zipformat.read(zf, prefix, f.size, encoding)
+            if any(n.endswith(".npy") for n in zf.namelist()):
+                return npz.read_npz(zf, f.size)
+            raise RuntimeError(f"load: {name} is a zip archive but neither a PyTorch checkpoint "
+                               "(no data.pkl) nor an .npz file")
+        if head[:1] == b"\x80":
+            return legacy.read(f.read(), encoding)
+        if head[:6] == b"\x93NUMPY":
+            return npz.read_npy(f.read(), name)
+        if len(head) >= 9 and safetensors.looks_like(head, f.size - f.tell()):
+            return safetensors.read(f, f.size)
+    except (pickle.UnpicklingError, RuntimeError):
+        raise
+    except Exception as e:        # zipfile, struct, json, numpy on a corrupt file
+        raise RuntimeError(f"load: {name} is corrupt or truncated ({_reason(e)})") from e
+    raise RuntimeError(f"load: {name} is not a PyTorch checkpoint, .npz, .npy or .safetensors "
+                       f"file (it starts with {head[:8]!r})")
+
+
+def _reason(e):
+    try:
+        return f"{type(e).__name__}: {str(e)[:200]}"
+    except Exception:        # str() of an exception holding a huge int can itself raise
+        return type(e).__name__
+
+
+class _Bounded:
+    """A seekable file whose read(n) asks for no more than what is left: a file object's
+    read(n) allocates n bytes first, and a corrupt file's sizes can claim anything."""
+
+    def __init__(self, f):
+        self._f = f
+        here = f.tell()
+        self.size = f.seek(0, io.SEEK_END)
+        f.seek(here)
+
+    def read(self, n=-1):
+        left = max(self.size - self._f.tell(), 0)
+        return self._f.read(left if n is None or n < 0 or n > left else n)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._f.seek(offset, whence)
+
+    def tell(self):
+        return self._f.tell()
+
+    def seekable(self):
+        return True
+
+
+def _check_map_location(m):
+    """map_location may be None, a device (name), a dict of device names, or a callable."""
+    if m is None or callable(m):
+        return
+    for spec in (m.values() if isinstance(m, dict) else [m]):
+        Device(spec)    # raises for a device other than the CPU
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
+    """torch.save: write `obj` in PyTorch's zip checkpoint format, which
+    torch.load(f, weights_only=True) reads (pickle protocol 2, torch.save's default, whatever
+    pickle_protocol says). A path is written atomically (a temporary file in the same folder,
+    fsync, rename over `f`); a binary file object is written to directly.
+    """
+    if not _use_new_zipfile_serialization:
+        raise ValueError("save: tapegrad writes only the zip checkpoint format")
+    if pickle_module is not None and pickle_module is not pickle:
+        raise TypeError("save: pickle_module must be None or pickle: tapegrad writes its own "
+                        "pickle")
+    pickle_bytes, records = Pickler().dump(obj)    # any TypeError comes before the file is touched
+    if isinstance(f, (str, bytes, os.PathLike)):
+        _atomic_write(os.fsdecode(f), lambda out: zipformat.write(out, pickle_bytes, records))
+    elif hasattr(f, "write"):
+        zipformat.write(f, pickle_bytes, records)
+        if hasattr(f, "flush"):
+            f.flush()
+    else:
+        raise TypeError(f"save: expected a path or a binary file object, got {type(f).__name__}")
+
+
+def _atomic_write(path, write):
+    """Write `path` so that it holds either its old contents or all of the new ones."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        if os.path.exists(path):
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):     # make the rename itself durable (POSIX)
+        dirfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
