@@ -17,21 +17,25 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_formatter(a):
-    """Pick PyTorch's float style from the finite values: integral, fixed, or scientific."""
+    """Pick PyTorch's float style from the finite values: integral, fixed, or scientific;
+    every element is padded to the widest one (signs and nan/inf included)."""
     p = _OPTIONS["precision"]
-    finite = np.abs(a[np.isfinite(a)]).astype(np.float64)
+    values = a[np.isfinite(a)].astype(np.float64)
+    finite = np.abs(values)
     sci = _OPTIONS["sci_mode"]
     if finite.size and sci is None:
         big, small = finite.max(), finite[finite > 0].min() if (finite > 0).any() else 0
         sci = big >= 1e8 or (small and big / small > 1000 and small < 1e-4) or \
             (small and big / small > 1e5)
     if finite.size and not sci and np.all(finite == np.round(finite)):
-        width = max(len(f"{v:.0f}") for v in finite) + 1
-        return lambda v: _special(v) or f"{v:.0f}.".rjust(width)
-    if sci:
-        return lambda v: _special(v) or f"{v:.{p}e}"
-    width = max([len(f"{v:.{p}f}") for v in finite] or [0])
-    return lambda v: _special(v) or f"{v:.{p}f}".rjust(width)
+        text = lambda v: f"{v:.0f}."  # noqa: E731
+    elif sci:
+        text = lambda v: f"{v:.{p}e}"  # noqa: E731
+    else:
+        text = lambda v: f"{v:.{p}f}"  # noqa: E731
+    width = max([len(text(v)) for v in values] +
+                [len(_special(v)) for v in a[~np.isfinite(a)].ravel()] + [0])
+    return lambda v: (_special(v) or text(v)).rjust(width)
 
 
 def _special(v):

@@ -228,29 +228,32 @@ def _make_op(prim):
         # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
         rec = wrap = False
         n = len(args)
-        if n == 2:
-            x, y = args
-            if isinstance(x, Tensor):
-                rec, wrap = x._rg, True
-                x = x._data
-            if isinstance(y, Tensor):
-                rec, wrap = rec or y._rg, True
-                y = y._data
-            out = forward(x, y, **params) if params else forward(x, y)
-        elif n == 1:
-            x = args[0]
-            if isinstance(x, Tensor):
-                rec, wrap = x._rg, True
-                x = x._data
-            out = forward(x, **params) if params else forward(x)
-        else:
-            arrays = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    rec, wrap = rec or a._rg, True
-                    a = a._data
-                arrays.append(a)
-            out = forward(*arrays, **params)
+        try:
+            if n == 2:
+                x, y = args
+                if isinstance(x, Tensor):
+                    rec, wrap = x._rg, True
+                    x = x._data
+                if isinstance(y, Tensor):
+                    rec, wrap = rec or y._rg, True
+                    y = y._data
+                out = forward(x, y, **params) if params else forward(x, y)
+            elif n == 1:
+                x = args[0]
+                if isinstance(x, Tensor):
+                    rec, wrap = x._rg, True
+                    x = x._data
+                out = forward(x, **params) if params else forward(x)
+            else:
+                arrays = []
+                for a in args:
+                    if isinstance(a, Tensor):
+                        rec, wrap = rec or a._rg, True
+                        a = a._data
+                    arrays.append(a)
+                out = forward(*arrays, **params)
+        except (ValueError, TypeError) as err:
+            raise _op_error(prim, args, err) from None
         if not wrap:
             return out       # bare arrays in, bare array out: rules run this way in backward
         if rec and _state.grad_enabled:
@@ -275,6 +278,17 @@ def _make_op(prim):
     op.__doc__ = forward.__doc__
     op.__wrapped__ = forward
     return op
+
+
+def _op_error(prim, args, err):
+    """NumPy's complaint about mismatched shapes or dtypes, as PyTorch's RuntimeError naming
+    the op and its operands (a TypeError about a non-numeric operand stays a TypeError)."""
+    if isinstance(err, TypeError) and not all(isinstance(a, (Tensor, ndarray, int, float))
+                                              for a in args):
+        return err
+    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" if hasattr(a, "shape") else repr(a)
+                       for a in args)
+    return RuntimeError(f"{prim.name}: {err} (operands: {shapes})")
 
 
 def defvjp(op, *rules):

@@ -277,8 +277,8 @@ class Tensor:
         recording = st.grad_enabled and (self._rg or any(isinstance(a, Tensor) and a._rg
                                                          for a in args))
         if not recording:
-            out = prim.forward(self._data, *[a._data if isinstance(a, Tensor) else a
-                                             for a in args], **params)
+            out = op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
+                     **params)      # bare arrays in: no recording, NumPy errors translated
             self._store(out, name)
             return self
         if self._base is not None and (self._base._rg or self._rg):
