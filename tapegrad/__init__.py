@@ -24,11 +24,8 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
 from . import autograd, nn, optim, utils, cuda  # noqa: F401,E402
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401,E402
-from . import io as _io  # noqa: E402
+from .io import save, load  # noqa: F401,E402
 from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401,E402
-
-save = getattr(_io, "save", None)
-load = getattr(_io, "load", None)
 
 __version__ = "0.1.0"
 
