@@ -260,18 +260,7 @@ def _make_op(prim):
             return _record(prim, args, params, out)
         if prim.n_out != 1:
             return tuple(_leaf(o) for o in out)
-        if type(out) is not ndarray:
-            out = np.asarray(out)
-        t = _new(Tensor)
-        t._data = out
-        t._rg = False
-        t._entry = None
-        if prim.view:
-            t._vc = args[0]._vc
-            t._base = args[0]
-        else:
-            t._vc = [0, 0]
-        return t
+        return _leaf(out, args[0] if prim.view else None)
 
     op.prim = prim
     op.__name__ = op.__qualname__ = prim.name
@@ -336,18 +325,10 @@ def _record(prim, args, params, out):
     n = e.n_out = prim.n_out
     base = args[0] if prim.view else None
     if n == 1:
-        if type(out) is not ndarray:
-            out = np.asarray(out)
-        e.out = (out,)
-        result = t = _new(Tensor)
-        t._data = out
+        result = t = _leaf(out, base)
+        e.out = (t._data,)
         t._rg = True
         t._entry = e
-        if base is None:
-            t._vc = [0, 0]
-        else:
-            t._vc = base._vc
-            t._base = base
         if prim.uses_out:
             e.out_vc = t._vc
     else:
