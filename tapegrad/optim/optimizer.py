@@ -9,6 +9,7 @@ from collections import defaultdict
 from itertools import chain
 
 import numpy as np
+from scipy.linalg import blas
 
 from ..grad_mode import enable_grad
 from ..tape import _leaf, bump_version
@@ -207,6 +208,19 @@ def _direction(p, g, weight_decay, maximize):
         t = np.multiply(p._data, weight_decay)
         d = np.add(d, t, out=t)
     return d
+
+
+def _axpy_(a, x, y):
+    """y += a * x in place; through BLAS (no temporary array) for contiguous float arrays."""
+    axpy = _AXPY.get(y.dtype.char)
+    if axpy is not None and x.dtype == y.dtype and x.flags.c_contiguous and \
+            y.flags.c_contiguous and y.size:
+        axpy(x.reshape(-1), y.reshape(-1), a=a)     # reshape of a contiguous array is a view
+    else:
+        y += np.multiply(x, a, dtype=y.dtype)
+
+
+_AXPY = {"f": blas.saxpy, "d": blas.daxpy}
 
 
 def _lerp_(a, end, weight):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..tape import _leaf, bump_version
-from .optimizer import Optimizer, _direction, _validate
+from .optimizer import Optimizer, _axpy_, _direction, _validate
 
 
 class SGD(Optimizer):
@@ -37,9 +37,8 @@ class SGD(Optimizer):
                 else:
                     b = buf._data
                     b *= momentum
-                    b += d if dampening == 0 else d * (1 - dampening)
+                    _axpy_(1 - dampening, d, b)
                 bump_version(buf)
                 d = d + momentum * buf._data if nesterov else buf._data
-            x = p._data
-            x += np.multiply(d, -lr)
+            _axpy_(-lr, d, p._data)
             bump_version(p)
