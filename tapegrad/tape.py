@@ -164,7 +164,9 @@ class Primitive:
 
     Rules are called as `rule(g, out, *inputs, **params)` with tapegrad tensors, so they are
     themselves recorded when `create_graph=True`. `linear` ops' rules never read their inputs'
-    values (so in-place changes to the inputs are harmless); `uses_out` ops' rules read `out`.
+    values (so in-place changes to the inputs are harmless); `uses_out` ops' rules read `out`
+    (True, or for multi-output ops the indices of the outputs they read: only those are
+    checked for in-place changes).
     """
 
     def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
@@ -342,7 +344,8 @@ def _record(prim, args, params, out):
             result.append(t)
         result = tuple(result)
         if prim.uses_out:
-            e.out_vc = [t._vc for t in result]
+            read = range(n) if prim.uses_out is True else prim.uses_out
+            e.out_vc = [result[i]._vc for i in read]
     for tape in _state.tapes:
         refs = tape._refs
         refs.append(_weakref(e))
