@@ -22,7 +22,7 @@ from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
-from . import autograd, nn, optim, utils, cuda  # noqa: F401,E402
+from . import autograd, nn, optim, utils, cuda, models  # noqa: F401,E402
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401,E402
 from .io import save, load  # noqa: F401,E402
 from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401,E402

@@ -1,0 +1,171 @@
+"""Activations: functions and modules (ReLU LeakyReLU GELU SiLU Tanh Sigmoid Softmax LogSoftmax).
+
+Most compose elementwise ops; the exact GELU needs the normal CDF and is a primitive of its
+own (ops/conv.py). Subgradients at kinks are PyTorch's (relu'(0) = 0, leaky_relu'(0) = slope).
+"""
+import math
+import warnings
+
+from ..ops import conv as _ops, elementwise as _ew, nn as _softmax
+from .module import Module
+
+
+def relu(input, inplace=False):
+    """torch.nn.functional.relu."""
+    return input.relu_() if inplace else _ew.relu(input)
+
+
+def _in_place(input, fn):
+    """Write fn(input) into input; fn runs on a clone, so its saved values stay intact."""
+    return input.copy_(fn(_ew.clone(input)))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """torch.nn.functional.leaky_relu: x where x > 0, else negative_slope * x."""
+    if inplace:
+        return _in_place(input, lambda x: leaky_relu(x, negative_slope))
+    return _ew.where(input > 0, input, input * negative_slope)
+
+
+def gelu(input, approximate="none"):
+    """torch.nn.functional.gelu: x * Phi(x), or its tanh approximation."""
+    if approximate == "none":
+        return _ops.gelu(input)
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1 + _ew.tanh(inner))
+    raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
+                       f"'{approximate}'")
+
+
+def silu(input, inplace=False):
+    """torch.nn.functional.silu: x * sigmoid(x)."""
+    if inplace:
+        return _in_place(input, silu)
+    return input * _ew.sigmoid(input)
+
+
+def tanh(input):
+    return _ew.tanh(input)
+
+
+def sigmoid(input):
+    return _ew.sigmoid(input)
+
+
+def _implicit_dim(ndim, name):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """torch.nn.functional.softmax (dim=None picks PyTorch's legacy implicit dim, warning)."""
+    if dim is None:
+        dim = _implicit_dim(input.ndim, "softmax")
+    return _softmax.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """torch.nn.functional.log_softmax (dim=None: PyTorch's legacy implicit dim, warning)."""
+    if dim is None:
+        dim = _implicit_dim(input.ndim, "log_softmax")
+    return _softmax.log_softmax(input, dim, dtype=dtype)
+
+
+class ReLU(Module):
+    """torch.nn.ReLU."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return relu(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """torch.nn.LeakyReLU."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):
+        return leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """torch.nn.GELU (approximate='none' or 'tanh')."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return gelu(input, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """torch.nn.SiLU."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return silu(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Tanh(Module):
+    """torch.nn.Tanh."""
+
+    def forward(self, input):
+        return _ew.tanh(input)
+
+
+class Sigmoid(Module):
+    """torch.nn.Sigmoid."""
+
+    def forward(self, input):
+        return _ew.sigmoid(input)
+
+
+class Softmax(Module):
+    """torch.nn.Softmax along `dim`."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """torch.nn.LogSoftmax along `dim`."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return log_softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

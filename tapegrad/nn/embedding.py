@@ -1,0 +1,132 @@
+"""`embedding`, `one_hot` and `Embedding` (torch.nn.functional's and torch.nn.Embedding)."""
+import numpy as np
+
+from .. import creation
+from ..grad_mode import no_grad
+from ..ops.elementwise import where
+from ..ops.indexing import getitem
+from ..tape import bump_version
+from ..tensor import Tensor
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _indices(input, op):
+    a = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {a.dtype} instead")
+    return a
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type):
+    """Scale the rows of weight that `rows` uses down to norm max_norm, in place (PyTorch's
+    embedding_renorm_)."""
+    w = weight._data
+    rows = np.unique(rows)
+    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
+        bump_version(weight)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """torch.nn.functional.embedding: rows of weight at the integer indices of input. The
+    padding_idx row gets no gradient; gradients are dense even with sparse=True."""
+    idx = _indices(input, "embedding")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"embedding: index out of range in self (indices must be in "
+                         f"[0, {n}), got min {idx.min()}, max {idx.max()})")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    if max_norm is not None:
+        with no_grad():
+            _renorm_rows(weight, idx.reshape(-1), max_norm, norm_type)
+    out = getitem(weight, input if isinstance(input, Tensor) else creation.tensor(idx))
+    if padding_idx is not None and out.requires_grad:
+        pad = idx == padding_idx
+        if pad.any():
+            out = where(creation.tensor(pad[..., None]), out.detach(), out)
+    if scale_grad_by_freq and out.requires_grad:
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        freq = creation.tensor(counts[inverse].reshape(idx.shape + (1,)).astype(out.dtype))
+        out.register_hook(lambda g: g / freq)
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """torch.nn.functional.one_hot: int64 (..., num_classes), 1 at each index."""
+    a = _indices(tensor, "one_hot")
+    if a.size and a.min() < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    elif a.size and a.max() >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                           f"({num_classes}), got {a.max()}.")
+    return creation.tensor((a[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+class Embedding(Module):
+    """torch.nn.Embedding: a lookup table of num_embeddings vectors (initialised N(0, 1))."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = Parameter(creation.empty((num_embeddings, embedding_dim), dtype=dtype),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError("Shape of weight does not match num_embeddings and "
+                                     "embedding_dim")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+        """An Embedding around the given 2-D weights (frozen by default)."""
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
+        return s

@@ -1,0 +1,412 @@
+"""`Module`: parameters, buffers and submodules registered by attribute (torch.nn.Module).
+
+Each kind lives in its own ordered dict (`_parameters`, `_buffers`, `_modules`), filled in the
+order attributes are assigned, which is the order of `parameters()` and of `state_dict()` keys.
+"""
+import itertools
+from collections import OrderedDict
+
+from .. import dtypes
+from ..tensor import Tensor, Device
+from .hooks import RemovableHandle
+from .parameter import Parameter
+from .state_dict import load_state
+
+
+def _addindent(text, n):
+    """Indent every line of text but the first by n spaces (child reprs inside a parent's)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * n + line for line in rest])
+
+
+def _check_name(name, kind, module):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+    if hasattr(module, name) and name not in getattr(module, f"_{kind}s", {}):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+class Module:
+    """Base class of every layer and model (torch.nn.Module): subclasses assign Parameters,
+    Modules and buffers as attributes in `__init__` and define `forward`."""
+
+    _version = 1
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: "
+                            f"{args} {kwargs}")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = {}
+        d["_forward_hooks"] = {}
+        d["_forward_hooks_with_kwargs"] = set()
+        d["_forward_pre_hooks"] = {}
+        d["_forward_pre_hooks_with_kwargs"] = set()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
+                                  "\"forward\" function")
+
+    # ---- registration by attribute -----------------------------------------------------------
+    def _forget(self, name, *stores):
+        self.__dict__.pop(name, None)
+        for store in stores:
+            getattr(self, store).pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params, modules, buffers = d.get("_parameters"), d.get("_modules"), d.get("_buffers")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, "_buffers", "_modules")
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, "_parameters", "_buffers")
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (torch.nn.Module or None expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(torch.Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(store, ()):
+                del self.__dict__[store][name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | \
+            set(self._modules)
+        return sorted(k for k in keys if not k[0].isdigit())
+
+    def register_parameter(self, name, param):
+        """Add a parameter (a Parameter, or None for an absent one) under `name`."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name(name, "parameter", self)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
+                             "parameters must be created explicitly.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a buffer: state that is not learned (running statistics); non-persistent
+        buffers are left out of `state_dict`."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name(name, "buffer", self)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module (or None) under `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name(name, "module", self)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The submodule at a dotted path such as 'layer1.0.conv1' ('' is self)."""
+        module = self
+        for item in target.split(".") if target else ():
+            if item not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = module._modules[item]
+        return module
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
+        return module._buffers[name]
+
+    # ---- traversal ---------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for self and every descendant, depth first, each once."""
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                                remove_duplicate)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        seen = set()
+        for mod_prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- state -------------------------------------------------------------------------------
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers by dotted name, in registration order
+        (detached unless keep_vars), as PyTorch's `state_dict`."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=f"{prefix}{name}.",
+                                  keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy tensors from `state_dict` into the parameters and buffers of the same names;
+        all or nothing (see nn/state_dict.py). Returns (missing_keys, unexpected_keys)."""
+        return load_state(self, state_dict, strict, assign)
+
+    # ---- modes and gradients -----------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch norm on batch statistics) recursively."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the parameters' gradients: to None (the default) or to zeros in place."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g.zero_()
+
+    def apply(self, fn):
+        """Call fn on every submodule (children first) and on self; returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ---- conversions -------------------------------------------------------------------------
+    def _apply(self, convert):
+        """Convert every parameter, gradient and buffer array with `convert`, keeping the same
+        tensor objects (so optimizers built earlier still hold the model's parameters)."""
+        for module in self.modules():
+            for t in itertools.chain(module._parameters.values(), module._buffers.values()):
+                if t is not None:
+                    t.data = convert(t._data)
+                    if t.grad is not None:
+                        t.grad.data = convert(t.grad._data)
+        return self
+
+    def to(self, *args, **kwargs):
+        """`to(dtype)`, `to(device)`, `to(tensor)`, `to(device, dtype)`: floating point
+        parameters and buffers take the dtype; only the CPU exists."""
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, Device)):
+                device = a
+            elif a is not None:
+                dtype = a
+        if device is not None:
+            Device(device)
+        if dtype is None:
+            return self
+        dt = dtypes.as_dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dt}")
+        return self._apply(lambda a: a.astype(dt, copy=False) if a.dtype.kind == "f" else a)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer (integer ones included) to dst_type."""
+        dt = dtypes.as_dtype(dst_type)
+        return self._apply(lambda a: a.astype(dt, copy=False))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        Device("cuda")
+
+    # ---- calling -----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hid, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, out) if hid in self._forward_hooks_with_kwargs \
+                else hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def _register_hook(self, hooks, with_kwargs_set, hook, prepend, with_kwargs):
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            items = list(hooks.items())
+            hooks.clear()
+            hooks.update([items[-1]] + items[:-1])
+        if with_kwargs:
+            with_kwargs_set.add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) runs before forward; a returned value replaces args (with
+        with_kwargs: hook(module, args, kwargs) may return (args, kwargs))."""
+        return self._register_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs,
+                                   hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args, output) runs after forward; a returned value replaces output
+        (with with_kwargs: hook(module, args, kwargs, output))."""
+        return self._register_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
+                                   hook, prepend, with_kwargs)
+
+    # ---- printing ----------------------------------------------------------------------------
+    def extra_repr(self):
+        """The layer's own settings in its repr; subclasses override it."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"

@@ -1,0 +1,52 @@
+"""`Parameter`: the tensor type a Module registers as a learnable weight (torch.nn.Parameter)."""
+import copy
+
+import numpy as np
+
+from ..tape import _leaf
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """torch.nn.Parameter: a leaf tensor (requiring grad by default) that a Module registers
+    when assigned as an attribute. It shares memory with `data`; ops on it return Tensors."""
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            array = np.zeros(0, np.float32)
+            vc = [0, 0]
+        elif isinstance(data, Tensor):
+            array, vc = data._data, data._vc
+        else:
+            raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
+        p = object.__new__(cls)
+        p._data, p._vc = array, vc
+        p._rg, p._entry, p._index, p._grad, p._hooks, p._base = False, None, 0, None, None, None
+        if requires_grad and array.dtype.kind != "f":
+            raise RuntimeError(f"Parameter: only Tensors of floating point dtype can require "
+                               f"gradients, got {array.dtype}")
+        p._rg = bool(requires_grad)
+        return p
+
+    def __init__(self, data=None, requires_grad=True):
+        """Everything is set up by __new__ (Tensor.__init__ would copy the data)."""
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        p = _rebuild(self._data.copy(), self._rg)
+        if self._grad is not None:
+            p._grad = copy.deepcopy(self._grad, memo)
+        memo[id(self)] = p
+        return p
+
+    def __reduce_ex__(self, protocol):
+        return _rebuild, (self._data, self._rg)
+
+
+def _rebuild(array, requires_grad):
+    """Unpickle (and deep-copy) a Parameter from its array."""
+    return Parameter(_leaf(np.asarray(array)), requires_grad)
