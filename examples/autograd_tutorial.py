@@ -1,13 +1,33 @@
 """PyTorch's "A Gentle Introduction to torch.autograd", the autograd part, run on tapegrad.
 
 Run it with `python examples/autograd_tutorial.py`. The tutorial's code runs unchanged under
-`import tapegrad as torch`; where it freezes resnet18's parameters, two plain tensors stand in
-for the network, and a look at the tape that records it all is added.
+`import tapegrad as torch` (resnet18 comes from tapegrad.models instead of torchvision), and a
+look at the tape that records it all is added. The pretrained weights are used when
+resnet18-f37072fd.pth is in the PyTorch hub cache; otherwise fresh weights are (no network).
 """
 import tapegrad as torch
+from tapegrad import nn, optim
+from tapegrad.models import resnet18, ResNet18_Weights
 
-# The tutorial opens with one training step of a pretrained resnet18 (torchvision.models):
-# that part goes here once tapegrad.nn, tapegrad.optim and tapegrad.models exist.
+
+def pretrained_resnet18():
+    try:
+        return resnet18(weights=ResNet18_Weights.DEFAULT)
+    except FileNotFoundError:
+        print("resnet18 weights are not in the cache: using freshly initialised weights")
+        return resnet18()
+
+
+# ---- Usage: one training step of resnet18 ---------------------------------------------------
+model = pretrained_resnet18()
+data = torch.rand(1, 3, 64, 64)
+labels = torch.rand(1, 1000)
+prediction = model(data)                      # forward pass
+loss = (prediction - labels).sum()
+loss.backward()                               # backward pass
+optim_ = optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+optim_.step()                                 # gradient descent
+print(f"resnet18 training step done; loss was {loss.item():.4f}")
 
 # ---- Differentiation in Autograd -------------------------------------------------------------
 # requires_grad=True tells autograd to track every operation on a and b.
@@ -76,3 +96,17 @@ loss.backward()
 with torch.no_grad():
     w -= 0.1 * w.grad
 print(f"w after one SGD step on 0.5*w**2: {w}")
+
+
+# ---- Finetuning: freeze resnet18, train only a new classifier -----------------------------------
+model = pretrained_resnet18()
+for param in model.parameters():
+    param.requires_grad = False
+model.fc = nn.Linear(512, 10)                 # the new classifier: unfrozen by default
+optimizer = optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+conv1_before = model.conv1.weight.detach().clone()
+model(torch.rand(2, 3, 64, 64)).sum().backward()
+optimizer.step()
+trainable = [name for name, p in model.named_parameters() if p.grad is not None]
+print(f"Parameters that got gradients: {trainable}")
+print(f"Frozen conv1 unchanged: {torch.equal(model.conv1.weight, conv1_before)}")
