@@ -24,6 +24,8 @@ import tracemalloc
 
 import numpy as np
 
+import cnn
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)   # benchmark the working tree, installed or not
 
@@ -348,6 +350,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time by this process's CPU time, not wall-clock time")
+    ap.add_argument("--only", default="abcdefgh", metavar="LETTERS",
+                    help="run only these workloads, e.g. --only fgh")
     args = ap.parse_args()
     q = args.quick
     clock = time.process_time if args.cpu_time else time.perf_counter
@@ -358,6 +362,8 @@ def main():
     errors, rows, notes = [], [], []
 
     def bench(label, cases, number, repeat, warmup, scale, unit):
+        if label[0] not in args.only:
+            return
         t0 = time.perf_counter()
         med = measure(cases, number, repeat, warmup, errors, label, clock)
         print(f"{label}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
@@ -370,15 +376,31 @@ def main():
     n = 20_000 if q else 100_000
     bench(f"c) {n:,}-op chain on a 1-element array, fwd+bwd", chain_cases(mods, n, 1),
           number=1, repeat=1 if q else 3, warmup=0, scale=1e6 / n, unit="µs/op")
-    per_op = chain_forward_bytes(tg, n)
-    rows.append(["c) memory per op of that chain (tracemalloc peak of the forward)", "—",
-                 f"{per_op:.0f} B/op"] + ["—"] * (len(LIBS) - 2) + ["—", "—"])
+    if "c" in args.only:
+        per_op = chain_forward_bytes(tg, n)
+        rows.append(["c) memory per op of that chain (tracemalloc peak of the forward)", "—",
+                     f"{per_op:.0f} B/op"] + ["—"] * (len(LIBS) - 2) + ["—", "—"])
     bench("d) Hessian of sum(tanh(W@x)**2), x in R^50", hessian_cases(mods),
           number=2 if q else 5, repeat=3 if q else 9, warmup=2, scale=1e3, unit="ms")
 
-    t0 = time.perf_counter()
-    rows.append(forwards_row(mods, 300 if q else 1000, errors, notes))
-    print(f"e) forwards: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    if "e" in args.only:
+        t0 = time.perf_counter()
+        rows.append(forwards_row(mods, 300 if q else 1000, errors, notes))
+        print(f"e) forwards: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+
+    def cnn_bench(label, build, number, repeat):
+        if label[0] not in args.only:
+            return
+        cases = build()
+        cnn.first_losses(cases, label, notes, errors)
+        bench(label, cases, number, repeat, warmup=1, scale=1e3, unit="ms")
+
+    cnn_bench(f"f) LeNet step, batch {cnn.LENET_BATCH}, 1x28x28, float32, SGD",
+              lambda: cnn.lenet_cases(mods), number=3 if q else 10, repeat=3 if q else 9)
+    for batch in (1, 8):
+        cnn_bench(f"{'g' if batch == 1 else 'h'}) ResNet-18 step (autograd tutorial), "
+                  f"batch {batch}, 3x64x64, SGD momentum", lambda: cnn.resnet_cases(mods, batch),
+                  number=1 if q else 2, repeat=3 if q else 9)
 
     text = render(rows, mods, q, "CPU" if args.cpu_time else "wall-clock", notes, errors)
     print(text)

@@ -211,15 +211,23 @@ def _direction(p, g, weight_decay, maximize):
 
 
 def _axpy_(a, x, y):
-    """y += a * x in place; through BLAS (no temporary array) for contiguous float arrays."""
+    """y += a * x in place; through BLAS (no temporary array) for contiguous float arrays.
+
+    BLAS gets slices of at most _AXPY_RUN entries: OpenBLAS splits longer vectors across its
+    threads, and those threads then spin beside the NumPy work that follows, which doubled a
+    ResNet-18 training step on two cores. One thread streams an axpy as fast anyway.
+    """
     axpy = _AXPY.get(y.dtype.char)
     if axpy is not None and x.dtype == y.dtype and x.flags.c_contiguous and \
             y.flags.c_contiguous and y.size:
-        axpy(x.reshape(-1), y.reshape(-1), a=a)     # reshape of a contiguous array is a view
+        x, y = x.reshape(-1), y.reshape(-1)     # views: both are contiguous
+        for i in range(0, y.size, _AXPY_RUN):
+            axpy(x[i:i + _AXPY_RUN], y[i:i + _AXPY_RUN], a=a)
     else:
         y += np.multiply(x, a, dtype=y.dtype)
 
 
+_AXPY_RUN = 8192     # OpenBLAS runs axpy on one thread up to 10,000 entries
 _AXPY = {"f": blas.saxpy, "d": blas.daxpy}
 
 
