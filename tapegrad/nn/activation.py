@@ -1,12 +1,12 @@
 """Activations: functions and modules (ReLU LeakyReLU GELU SiLU Tanh Sigmoid Softmax LogSoftmax).
 
 Most compose elementwise ops; the exact GELU needs the normal CDF and is a primitive of its
-own (ops/conv.py). Subgradients at kinks are PyTorch's (relu'(0) = 0, leaky_relu'(0) = slope).
+own (ops/nn.py). Subgradients at kinks are PyTorch's (relu'(0) = 0, leaky_relu'(0) = slope).
 """
 import math
 import warnings
 
-from ..ops import conv as _ops, elementwise as _ew, nn as _softmax
+from ..ops import elementwise as _ew, nn as _nn_ops
 from .module import Module
 
 
@@ -30,7 +30,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def gelu(input, approximate="none"):
     """torch.nn.functional.gelu: x * Phi(x), or its tanh approximation."""
     if approximate == "none":
-        return _ops.gelu(input)
+        return _nn_ops.gelu(input)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1 + _ew.tanh(inner))
@@ -63,14 +63,14 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch.nn.functional.softmax (dim=None picks PyTorch's legacy implicit dim, warning)."""
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmax")
-    return _softmax.softmax(input, dim, dtype=dtype)
+    return _nn_ops.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch.nn.functional.log_softmax (dim=None: PyTorch's legacy implicit dim, warning)."""
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
-    return _softmax.log_softmax(input, dim, dtype=dtype)
+    return _nn_ops.log_softmax(input, dim, dtype=dtype)
 
 
 class ReLU(Module):

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from ..ops import conv as _ops
+from ..ops import nn as _ops
 from ..ops.elementwise import abs as _abs, clamp, exp, log, log1p, relu, where
 from ..ops.nn import log_softmax
 from ..ops.reduction import mean, sum as _sum

@@ -1,7 +1,7 @@
 """`batch_norm`, `layer_norm` and `BatchNorm1d`, `BatchNorm2d`, `LayerNorm` (torch.nn's)."""
 from .. import creation, dtypes
 from ..grad_mode import no_grad
-from ..ops import conv as _ops
+from ..ops import nn as _ops
 from ..ops.elementwise import rsqrt
 from ..ops.reduction import mean
 from ..ops.shape import reshape

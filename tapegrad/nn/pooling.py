@@ -6,7 +6,7 @@ last, partial window as long as it starts inside the input or its left padding.
 import numpy as np
 
 from .. import creation
-from ..ops import conv as _ops
+from ..ops import pool as _ops
 from ..ops.linalg import matmul
 from ..ops.reduction import mean
 from ..ops.shape import reshape_prim

@@ -1,14 +1,22 @@
-"""Softmax family: fused, numerically stable primitives. Forward and VJP side by side.
+"""Fused primitives of neural networks: softmax family, batch norm, NLL loss, GELU.
 
-Both subtract the maximum along `dim` before exponentiating, so large-magnitude inputs do not
-overflow; rows whose maximum is not finite (all -inf, any +inf, NaN) give NaN, as in PyTorch.
+Each is one vectorised NumPy kernel whose VJP is written out (as primitives where a rule must
+itself be differentiable), instead of a chain of small ops. Softmax and log-softmax subtract
+the maximum along `dim` before exponentiating, so large-magnitude inputs do not overflow; rows
+whose maximum is not finite (all -inf, any +inf, NaN) give NaN, as in PyTorch.
 """
-import numpy as np
+import math
 
-from ..tensor import _dim
+import numpy as np
+from scipy import special
+
+from ..tensor import Tensor, _dim
 from ..tape import primitive, defvjp
 from . import reduction
-from .elementwise import exp
+from .elementwise import exp, rsqrt
+from .linalg import _einsum
+from .reduction import _sum, _mean
+from .shape import reshape_prim
 
 
 def _shifted(x, axis):
@@ -78,3 +86,136 @@ def log_softmax(input, dim, dtype=None):
 
 
 __all__ = ["softmax", "log_softmax"]
+
+
+# ---- batch norm (training statistics) --------------------------------------------------------
+def _stat_shape(x):
+    return (1, -1) + (1,) * (x.ndim - 2)
+
+
+def _stat_dims(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _channel_dot(a, b):
+    """The sum of a * b over every dim but dim 1, in one pass: an einsum primitive, so it runs
+    on arrays or tensors alike (NumPy's plain loop; a BLAS path would copy both operands)."""
+    dims = "abcdefgh"[:a.ndim]
+    return _einsum(a, b, eq=f"{dims},{dims}->{dims[1]}", optimize=False)
+
+
+def batch_stats(x):
+    """Batch mean and biased variance of x (N, C, ...) per channel, in two passes over x (a
+    large mean costs no precision)."""
+    mean = x.mean(_stat_dims(x))
+    centered = x - mean.reshape(_stat_shape(x))
+    return mean, _channel_dot(centered, centered) / (x.size // x.shape[1])
+
+
+@primitive("native_batch_norm", raw=True)
+def batch_norm(x, weight, bias, mean, var, eps):
+    """Normalise x over every dim but dim 1 with its batch statistics `mean` and (biased)
+    `var`, which the caller computed from x (they are x's, not independent inputs)."""
+    shape = _stat_shape(x)
+    scale = 1 / np.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale if bias is None else bias - mean * scale
+    y = x * scale.reshape(shape).astype(x.dtype, copy=False)
+    y += shift.reshape(shape)
+    return y
+
+
+def _centered(x, mean, var):
+    """(x - mean, var), shaped to broadcast. A plain backward reuses the forward's statistics;
+    when the rule is itself differentiated (create_graph) they are recomputed from x with
+    tapegrad ops, so that their dependence on x is on the tape too."""
+    shape = _stat_shape(x)
+    if not isinstance(x, Tensor):
+        return x - mean.reshape(shape), var.reshape(shape)
+    dims = _stat_dims(x)
+    centered = x - _mean(x, dims=dims, keepdim=True)
+    return centered, _mean(centered * centered, dims=dims, keepdim=True)
+
+
+def _batch_norm_input_grad(g, out, x, weight, bias, mean, var, eps):
+    # scale * (g - mean(g) - xhat * mean(g * xhat)), regrouped into per-channel factors
+    shape = _stat_shape(x)
+    inv_n = x.shape[1] / math.prod(x.shape)
+    centered, var = _centered(x, mean, var)
+    invstd = rsqrt(var + eps)
+    scale = invstd if weight is None else invstd * reshape_prim(weight, shape)
+    dot = reshape_prim(_channel_dot(g, centered), shape)
+    mean_g = _sum(g, dims=_stat_dims(x), keepdim=True) * inv_n
+    return g * scale - centered * (scale * invstd * invstd * dot * inv_n) - scale * mean_g
+
+
+def _batch_norm_weight_grad(g, out, x, weight, bias, mean, var, eps):
+    centered, var = _centered(x, mean, var)
+    return _channel_dot(g, centered) * reshape_prim(rsqrt(var + eps), (-1,))
+
+
+defvjp(batch_norm, _batch_norm_input_grad, _batch_norm_weight_grad,
+       lambda g, out, x, weight, bias, mean, var, eps: _sum(g, dims=_stat_dims(x)), None, None)
+
+
+# ---- negative log likelihood -----------------------------------------------------------------
+def _nll_coef(target, weight, ignore_index, reduction, dtype):
+    """Per-sample weight of -logp[target] in the loss (0 where ignored), and the safe target."""
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    coef = keep.astype(dtype) if weight is None else np.where(keep, weight[safe], 0).astype(dtype)
+    if reduction == "mean":
+        total = coef.sum()
+        coef = coef / total if total else np.full_like(coef, np.nan)
+    return safe, coef
+
+
+@primitive("nll_loss", raw=True)
+def nll_loss(logp, target, weight, ignore_index, reduction):
+    """-logp[n, target[n], ...] weighted, then summed, averaged by total weight, or kept."""
+    safe, coef = _nll_coef(target, weight, ignore_index, reduction, logp.dtype)
+    loss = -np.take_along_axis(logp, safe[:, None], 1)[:, 0] * coef
+    return loss if reduction == "none" else loss.sum(dtype=logp.dtype)
+
+
+@primitive("nll_loss_backward", raw=True)
+def nll_loss_backward(g, target, weight, ignore_index, reduction, shape):
+    """The VJP of nll_loss: -g times each sample's weight, at its target class."""
+    safe, coef = _nll_coef(target, weight, ignore_index, reduction, g.dtype)
+    out = np.zeros(shape, g.dtype)
+    np.put_along_axis(out, safe[:, None], (-g * coef)[:, None], 1)
+    return out
+
+
+defvjp(nll_loss,
+       lambda g, out, logp, target, weight, **kw: nll_loss_backward(g, target, weight,
+                                                                    shape=logp.shape, **kw),
+       None, None)
+defvjp(nll_loss_backward,
+       lambda h, out, g, target, weight, shape, **kw: nll_loss(h, target, weight, **kw),
+       None, None)
+
+
+# ---- GELU ------------------------------------------------------------------------------------
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+@primitive("gelu", raw=True)
+def gelu(x):
+    """x * Phi(x), Phi the standard normal CDF (the exact GELU)."""
+    return (x * special.ndtr(x)).astype(x.dtype, copy=False)
+
+
+@primitive("gelu_backward", raw=True)
+def gelu_backward(g, x):
+    """g * gelu'(x), with gelu'(x) = Phi(x) + x * phi(x)."""
+    slope = special.ndtr(x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return (g * slope).astype(np.result_type(g, x), copy=False)
+
+
+defvjp(gelu, lambda g, out, x: gelu_backward(g, x))
+# gelu''(x) = phi(x) * (2 - x^2)
+defvjp(gelu_backward,
+       lambda h, out, g, x: gelu_backward(h, x),
+       lambda h, out, g, x: h * g * exp(-0.5 * x * x) * (_INV_SQRT_2PI * (2 - x * x)))

@@ -1,4 +1,5 @@
-"""Op-table rows for tapegrad/ops/conv.py and the nn.functional layers built on it.
+"""Op-table rows for the fused network primitives (ops/conv.py, ops/pool.py, ops/nn.py) and the
+nn.functional layers built on them.
 
 Each fused primitive appears with the geometries that take different code paths (stride 1 and
 strided convolutions, tiling and overlapping pooling windows), and its VJP primitives appear
