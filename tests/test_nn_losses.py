@@ -118,14 +118,24 @@ def test_nll_loss_all_ignored_mean_is_nan():
 def test_bce(reduction):
     p = RNG.uniform(0.05, 0.95, (3, 4)).astype(np.float32)
     y = RNG.uniform(0, 1, (3, 4)).astype(np.float32)
-    check_loss(lambda m, **b: m.BCELoss(reduction=reduction, **b), p, y)
+    check_loss(lambda m, **b: m.BCELoss(reduction=reduction, **b), p, y, target_grad=True)
     check_loss(lambda m, **b: m.BCELoss(reduction=reduction, **b), p, y, weight=WEIGHT)
 
 
-def test_bce_clamps_log_at_minus_100():
-    p = np.array([0.0, 1.0, 0.5], np.float32)
-    y = np.array([1.0, 0.0, 1.0], np.float32)
-    check_loss(lambda m: m.BCELoss(reduction="none"), p, y, input_grad=False)
+def test_bce_saturated_inputs_as_pytorch():
+    """Probabilities of exactly 0 and 1 (a saturated float32 sigmoid): the logs are clamped at
+    -100 and the input gradient is (x - y) / max(x (1 - x), 1e-12), finite, as in PyTorch;
+    the target gradient is PyTorch's unclamped log(1 - x) - log(x), infinite there."""
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5, 1e-30], np.float32)
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 1.0], np.float32)
+    check_loss(lambda m: m.BCELoss(reduction="none"), p, y)
+    x, t = tg.tensor(p, requires_grad=True), tg.tensor(y, requires_grad=True)
+    xt, tt = torch.tensor(p, requires_grad=True), torch.tensor(y, requires_grad=True)
+    F.binary_cross_entropy(x, t, reduction="sum").backward()
+    torch.nn.functional.binary_cross_entropy(xt, tt, reduction="sum").backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    np.testing.assert_array_equal(np.isinf(t.grad.numpy()), np.isinf(tt.grad.numpy()))
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

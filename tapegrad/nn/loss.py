@@ -2,14 +2,15 @@
 
 `reduction` is 'none', 'mean' or 'sum' everywhere; the legacy `size_average`/`reduce` flags
 map onto it as in PyTorch. Class-index losses run the fused `nll_loss` primitive on
-`log_softmax` output; the others compose elementwise ops.
+`log_softmax` output and BCE is a primitive of its own (finite at 0 and 1, as PyTorch's); the
+others compose elementwise ops.
 """
 import warnings
 
 import numpy as np
 
 from ..ops import nn as _ops
-from ..ops.elementwise import abs as _abs, clamp, exp, log, log1p, relu, where
+from ..ops.elementwise import abs as _abs, exp, log, relu, where
 from ..ops.nn import log_softmax
 from ..ops.reduction import mean, sum as _sum
 from ..ops.shape import reshape
@@ -172,9 +173,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if a.size and not ((a >= 0) & (a <= 1)).all():
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1")
-    with np.errstate(divide="ignore"):     # log(0) = -inf, clamped to -100 as in PyTorch
-        loss = -(target * clamp(log(input), min=-100)
-                 + (1 - target) * clamp(log1p(-input), min=-100))
+    loss = _ops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -13,7 +13,7 @@ from scipy import special
 from ..tensor import Tensor, _dim
 from ..tape import primitive, defvjp
 from . import reduction
-from .elementwise import exp, rsqrt
+from .elementwise import clamp, exp, log, log1p, rsqrt
 from .linalg import _einsum
 from .reduction import _sum, _mean
 from .shape import reshape_prim
@@ -219,3 +219,29 @@ defvjp(gelu, lambda g, out, x: gelu_backward(g, x))
 defvjp(gelu_backward,
        lambda h, out, g, x: gelu_backward(h, x),
        lambda h, out, g, x: h * g * exp(-0.5 * x * x) * (_INV_SQRT_2PI * (2 - x * x)))
+
+
+# ---- binary cross entropy ------------------------------------------------------------------
+_BCE_EPS = 1e-12     # PyTorch's floor on x (1 - x) in the input gradient
+
+
+@primitive("binary_cross_entropy", raw=True)
+def binary_cross_entropy(x, y):
+    """-(y log x + (1 - y) log(1 - x)) elementwise, each log clamped at -100 as in PyTorch, so
+    x = 0 or 1 (a saturated sigmoid in float32) gives finite losses."""
+    with np.errstate(divide="ignore"):
+        return -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+
+
+def _bce_input_grad(g, out, x, y):
+    # PyTorch's rule, finite at x = 0 and 1 where the clamped logs are flat in exact arithmetic
+    return g * (x - y) / clamp(x * (1 - x), min=_BCE_EPS)
+
+
+def _bce_target_grad(g, out, x, y):
+    # unclamped, as PyTorch's: infinite at x = 0 and 1, where the target's slope is unbounded
+    with np.errstate(divide="ignore"):
+        return g * (log1p(-x) - log(x))
+
+
+defvjp(binary_cross_entropy, _bce_input_grad, _bce_target_grad)
