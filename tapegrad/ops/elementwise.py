@@ -105,7 +105,8 @@ def _pow_exponent_grad(g, out, x, y):
     # d(x**y)/dy = x**y * log(x); PyTorch takes it as 0 where x == 0 and y >= 0
     if isinstance(x, (int, float)):
         return g * (out * math.log(x)) if x > 0 else g * (0.0 if x == 0 else math.nan)
-    return where((x == 0) & (y >= 0), 0.0, g * out * log(x))
+    with np.errstate(divide="ignore", invalid="ignore"):    # log(0), masked out just below
+        return where((x == 0) & (y >= 0), 0.0, g * out * log(x))
 
 
 @primitive(uses_out=True, raw=True)
