@@ -1,8 +1,10 @@
 """tapegrad against hand-written NumPy (the floor), PyTorch CPU, HIPS autograd and MyGrad.
 
-    python bench/bench.py [--quick]
+    python bench/bench.py [--quick] [--cpu-time] [--only LETTERS]
 
-Every library runs the same workloads in this one process; repeats are interleaved across
+Workloads a) to e) are here; the LeNet and ResNet-18 training steps f) to h) are in cnn.py,
+their hand-written NumPy floor in numpy_cnn.py. Every library runs the same workloads in this
+one process; repeats are interleaved across
 libraries and the median is reported. Libraries that are not installed are skipped. The
 Markdown table is printed and written to bench/results/latest.md.
 
