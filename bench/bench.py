@@ -4,8 +4,7 @@
 
 Workloads a) to e) are here; the LeNet and ResNet-18 training steps f) to h) are in cnn.py,
 their hand-written NumPy floor in numpy_cnn.py. Every library runs the same workloads in this
-one process; repeats are interleaved across
-libraries and the median is reported. Libraries that are not installed are skipped. The
+one process; repeats are interleaved across libraries and the median is reported. Libraries that are not installed are skipped. The
 Markdown table is printed and written to bench/results/latest.md.
 
 BLAS and PyTorch use every core by default. On a machine busy with other work, two-thread BLAS
