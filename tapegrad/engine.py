@@ -273,7 +273,7 @@ def _send(x, g, pending, leaves, seq):
 def _check_versions(e):
     """Fail if a value the entry's rules read was modified in place after it was recorded."""
     modified = None
-    if not e.prim.linear:
+    if e.prim.reads_inputs:
         for a in e.inputs:
             if isinstance(a, Tensor) and a._vc[1] > e.seq:
                 modified = a._vc

@@ -52,8 +52,9 @@ def _inplace(self, op, *args, **params):
     if self._base is not None and (self._base._rg or self._rg):
         raise RuntimeError(f"{name}: in-place modification of a view of a tensor that "
                            "requires grad is not supported; clone() the view first")
-    old = _leaf(self._data if prim.linear else self._data.copy())
-    if prim.linear:
+    keep = prim.reads_inputs     # the rule reads the old value: snapshot it
+    old = _leaf(self._data.copy() if keep else self._data)
+    if not keep:
         old._vc = self._vc
     old._rg, old._entry, old._index = self._rg, self._entry, self._index
     r = op(old, *args, **params)

@@ -163,20 +163,22 @@ class Primitive:
     """An op tapegrad differentiates: a NumPy forward and one VJP rule per differentiable input.
 
     Rules are called as `rule(g, out, *inputs, **params)` with tapegrad tensors, so they are
-    themselves recorded when `create_graph=True`. `linear` ops' rules never read their inputs'
-    values (so in-place changes to the inputs are harmless); `uses_out` ops' rules read `out`
-    (True, or for multi-output ops the indices of the outputs they read: only those are
-    checked for in-place changes).
+    themselves recorded when `create_graph=True`. `uses_out` ops' rules read `out` (True, or
+    for multi-output ops the indices of the outputs they read: only those are checked for
+    in-place changes). `reads_inputs=False` declares rules that never read their inputs' values
+    (the default for `linear` ops): in-place changes to the inputs are then harmless, and an
+    in-place form of the op need not keep the old value.
     """
 
     def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
-                 raw=False):
+                 raw=False, reads_inputs=None):
         self.name = name
         self.raw = raw
         self.forward = forward
         self.rules = ()
         self.n_out = n_out
         self.linear = linear
+        self.reads_inputs = not linear if reads_inputs is None else reads_inputs
         self.uses_out = uses_out
         self.view = view
         self.grad_fn_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
@@ -210,7 +212,8 @@ class Primitive:
         return result
 
 
-def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False):
+def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False,
+              reads_inputs=None):
     """Decorator: turn a NumPy forward into a differentiable op; attach rules with `defvjp`.
 
     The op is a plain function (so it binds as a Tensor method at no cost); its `Primitive`
@@ -218,7 +221,8 @@ def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=
     `raw=True` declares that the rules also work when handed bare ndarrays (see engine).
     """
     def wrap(forward):
-        prim = Primitive(name or forward.__name__, forward, n_out, linear, uses_out, view, raw)
+        prim = Primitive(name or forward.__name__, forward, n_out, linear, uses_out, view, raw,
+                         reads_inputs)
         return _make_op(prim)
     return wrap
 

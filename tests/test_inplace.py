@@ -108,3 +108,33 @@ def test_version_counter_counts_writes():
     t.mul_(2)
     t.zero_()
     assert t._version == 3
+
+
+def test_relu_reads_its_output_as_in_pytorch():
+    """relu's rule reads out (out > 0 where x > 0): changing x afterwards is harmless, changing
+    the output is caught, and relu_ after batch_norm (torchvision's pattern) trains correctly."""
+    torch = pytest.importorskip("torch")
+    for T in (tg, torch):
+        x = T.tensor([0.5, -1.5, 2.0], dtype=T.float64, requires_grad=True)
+        h = x * 1.0
+        y = T.relu(h)
+        h.add_(10)               # would flip every sign test if the rule read h
+        y.backward(T.ones(3, dtype=T.float64))
+        assert x.grad.tolist() == [1.0, 0.0, 1.0]
+        y = T.relu(x * 1.0)
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="inplace"):
+            y.backward(T.ones(3, dtype=T.float64))
+
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((4, 3, 5, 5))
+    grads = []
+    for T, inplace in ((tg, True), (tg, False), (torch, True)):
+        x = T.tensor(x0, requires_grad=True)
+        bn = T.nn.BatchNorm2d(3).double()
+        out = T.nn.ReLU(inplace=inplace)(bn(x))
+        (out * T.tensor(x0)).sum().backward()
+        grads.append((x.grad.numpy(), bn.weight.grad.numpy()))
+    for got in grads[:2]:
+        for a, b in zip(got, grads[2]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -68,7 +68,8 @@ class FunctionCtx:
 class FunctionBackward(Primitive):
     """The entry primitive of one `Function.apply` call; not in REGISTRY (built-ins only)."""
 
-    linear = True        # the only values backward reads are the saved ones, checked on unpack
+    linear = True
+    reads_inputs = False   # backward reads only what was saved, checked when unpacked
     uses_out = False
     view = False
     raw = False          # backward gets tensors, never bare arrays

@@ -4,8 +4,8 @@ The layout (module names, registration order, shapes) is torchvision's, so its c
 with `load_state_dict`: conv1 bn1 relu maxpool layer1..layer4 avgpool fc, each block
 conv/bn pairs plus `downsample = Sequential(conv1x1, bn)` where the shape changes. ResNet-50 is
 the "v1.5" variant (stride on the 3x3 conv), as in torchvision. One difference: ReLU runs out
-of place (torchvision's is in place, which changes no value), because a tapegrad in-place op
-saves no memory and batch_norm's output must stay unmodified until its backward.
+of place (torchvision's is in place, which changes no value): a tapegrad in-place op computes
+its result apart and then copies it in, so it would save no memory and cost a copy.
 """
 from .. import nn
 from ..ops.shape import flatten

@@ -267,13 +267,14 @@ defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)))
 
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
-@primitive(raw=True)
+@primitive(uses_out=True, reads_inputs=False, raw=True)
 def relu(x):
     return np.maximum(x, 0)
 
 
-# relu'(0) = 0, as in PyTorch
-defvjp(relu, lambda g, out, x: g * (x > 0))
+# relu'(0) = 0, as in PyTorch; read from out (out > 0 exactly where x > 0), as PyTorch does, so
+# relu_ keeps no copy of its input and changing x after relu(x) does not spoil the backward
+defvjp(relu, lambda g, out, x: g * (out > 0))
 
 
 @primitive(raw=True)
