@@ -29,6 +29,9 @@ from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  
 
 __version__ = "0.1.0"
 
+from . import _malloc  # noqa: E402
+_malloc.tune()
+
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)

@@ -85,9 +85,6 @@ def log_softmax(input, dim, dtype=None):
     return _log_softmax(x, d)
 
 
-__all__ = ["softmax", "log_softmax"]
-
-
 # ---- batch norm (training statistics) --------------------------------------------------------
 def _stat_shape(x):
     return (1, -1) + (1,) * (x.ndim - 2)
@@ -245,3 +242,6 @@ def _bce_target_grad(g, out, x, y):
 
 
 defvjp(binary_cross_entropy, _bce_input_grad, _bce_target_grad)
+
+
+__all__ = ["softmax", "log_softmax"]
