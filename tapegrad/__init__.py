@@ -13,6 +13,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        rand, randn, rand_like, randn_like, randint, randperm, normal, bernoulli,
                        multinomial, manual_seed, seed, Generator)
 from .printing import set_printoptions  # noqa: F401
+from .threads import set_num_threads, get_num_threads  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
