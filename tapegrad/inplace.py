@@ -41,8 +41,7 @@ def _inplace(self, op, *args, **params):
     prim = op.prim
     name = prim.name + "_"
     self._write_check(name)
-    st = _state
-    recording = st.grad_enabled and (self._rg or any(isinstance(a, Tensor) and a._rg
+    recording = _state.grad_enabled and (self._rg or any(isinstance(a, Tensor) and a._rg
                                                      for a in args))
     if not recording:
         out = op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],

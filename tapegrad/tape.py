@@ -177,7 +177,6 @@ class Primitive:
         self.forward = forward
         self.rules = ()
         self.n_out = n_out
-        self.linear = linear
         self.reads_inputs = not linear if reads_inputs is None else reads_inputs
         self.uses_out = uses_out
         self.view = view

@@ -68,7 +68,6 @@ class FunctionCtx:
 class FunctionBackward(Primitive):
     """The entry primitive of one `Function.apply` call; not in REGISTRY (built-ins only)."""
 
-    linear = True
     reads_inputs = False   # backward reads only what was saved, checked when unpacked
     uses_out = False
     view = False
