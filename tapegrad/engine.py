@@ -5,12 +5,19 @@ search, no sort, no recursion. Each visited entry with a pending cotangent runs 
 their results are summed back to each input's shape and cast to its dtype here, once, so rules
 never have to. Leaf gradients are collected and written only after the whole replay succeeded.
 """
+import threading
+from heapq import heappush, heappop
+
 import numpy as np
 
 ndarray = np.ndarray
 
 from .tape import _state, global_tape, _leaf, bump_version, _last_write
 from .tensor import Tensor
+
+# Backward calls in several threads may accumulate into one leaf: each `.grad` update is a
+# read-modify-write, so they take turns (PyTorch serialises accumulation per leaf too).
+_accumulating = threading.Lock()
 
 _RELEASED = ("Trying to backward through the graph a second time (or directly access saved "
              "tensors after they have already been freed): {op} was already replayed and its saved "
@@ -55,7 +62,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def grad_through(tape, outputs, inputs, grad_outputs, retain, create_graph):
     """`Tape.gradient`: like `grad`, but only through `tape`'s entries; unused sources give None."""
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, "Tape.gradient")
-    got = _replay(tape, roots, seeds, retain, create_graph, capture=inputs, accumulate=False)
+    got = _replay(tape, roots, seeds, retain, create_graph, capture=inputs, accumulate=False,
+                  follow=False)
     return _finish_grads(got, inputs, True, False, "Tape.gradient")
 
 
@@ -105,12 +113,14 @@ def _roots_and_seeds(tensors, grads, where):
     return roots, seeds
 
 
-def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
+def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follow=True):
     """Walk `tape` newest first from the roots; return the cotangents of `capture` tensors.
 
     Without create_graph nothing is recorded, so cotangents travel as bare ndarrays and rules of
     primitives marked `raw` run directly on arrays (their tapegrad ops then return arrays): the
     replay costs little more than the NumPy it runs. With create_graph they travel as tensors.
+    A graph may span threads: with `follow`, entries that another thread recorded (so they are
+    on its tape, not this one) join the walk in clock order through a small heap.
     """
     raw = not create_graph
     pending = {}      # entry -> cotangents of its outputs
@@ -120,6 +130,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
     for pos, t in enumerate(capture or ()):
         if t._entry is not None:
             wanted[(t._entry, t._index)] = pos
+    shared = {id(s._data) for s in seeds}    # arrays that must not become a .grad buffer
+    route = _Route(pending, leaves, [] if follow else None, tape)
+    foreign = route.foreign
     done = []
     st = _state
     mode = st.grad_enabled
@@ -127,17 +140,22 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
     try:
         last = 0
         for r, g in zip(roots, seeds):
-            if r._entry is not None:
+            if r._entry is not None and (foreign is None or r._entry.owner is tape):
                 last = max(last, r._entry.seq)
-            _send(r, g._data if raw else g, pending, leaves, float("inf"))
-        refs = tape._refs
+            route.send(r, g._data if raw else g, float("inf"))
+        refs, seqs = tape._refs, tape._seqs
         pop, get = pending.pop, pending.get
-        for k in range(tape._stop(last) - 1, -1, -1):
-            if not pending:
+        k = tape._stop(last) - 1
+        while pending:
+            if foreign and (k < 0 or -foreign[0][0] > seqs[k]):
+                e = heappop(foreign)[2]
+            elif k >= 0:
+                e = refs[k]()
+                k -= 1
+                if e is None:
+                    continue
+            else:
                 break
-            e = refs[k]()
-            if e is None:
-                continue
             gs = pop(e, None)
             if gs is None:
                 continue
@@ -149,7 +167,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
             if _last_write[0] > seq:
                 _check_versions(e)
             if e.hooks is not None or wanted:
-                _visit_outputs(e, gs, wanted, got, create_graph, raw)
+                _visit_outputs(e, gs, wanted, got, create_graph, raw, shared)
             if e.n_out > 1:
                 gs = [(np.zeros_like(o) if raw else _leaf(np.zeros_like(o))) if g is None else g
                       for g, o in zip(gs, e.out)]
@@ -173,37 +191,80 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate):
                         gx = gx.astype(xa.dtype)
                 else:
                     gx = _conform(gx, xa, e)
-                # send: to the pending slot of the entry that produced x, or to x's leaf sum
+                # to the pending slot of the entry that produced x, or (rarer) let route decide
                 xe = x._entry
                 if xe is not None and xe.seq < seq:
                     slot = get(xe)
                     if slot is None:
-                        slot = pending[xe] = [None] * xe.n_out
+                        slot = route.slot(xe)
                     i = x._index
                     slot[i] = gx if slot[i] is None else slot[i] + gx
                 else:
-                    _send(x, gx, pending, leaves, seq)
+                    route.send(x, gx, seq)
             done.append(e)
         for (e, i), pos in wanted.items():
             if got[pos] is None and e in pending:    # its entry is not on this tape
                 got[pos] = pending[e][i]
-        _finish_leaves(leaves, capture, got, accumulate, create_graph, seeds, raw)
+        _finish_leaves(leaves, capture, got, accumulate, create_graph, shared, raw)
     finally:
         st.grad_enabled = mode
     if not retain:
         for e in done:
             e.prim.release(e)
+    if len(tape._refs) > 4096:
+        tape._sweep()     # a large graph may have just died: do not wait for more appends
     if raw:
         got = [g if g is None or isinstance(g, Tensor) else _leaf(g) for g in got]
     return got
 
 
+class _Route:
+    """Where cotangents go during one replay: pending entry slots, leaf sums, foreign entries."""
+
+    __slots__ = ("pending", "leaves", "foreign", "tape")
+
+    def __init__(self, pending, leaves, foreign, tape):
+        self.pending, self.leaves, self.foreign, self.tape = pending, leaves, foreign, tape
+
+    def slot(self, e):
+        """A fresh slot for entry e's output cotangents; e joins the heap if another thread
+        recorded it."""
+        slot = self.pending[e] = [None] * e.n_out
+        if self.foreign is not None and e.owner is not self.tape:
+            heappush(self.foreign, (-e.seq, id(e), e))
+        return slot
+
+    def send(self, x, g, seq):
+        """Add cotangent g to tensor x as it was when the consumer recorded at `seq` ran."""
+        e = x._entry
+        while e is not None and e.seq >= seq:
+            # x got a new history (in-place write, regenerated view) after that consumer:
+            # its gradient belongs to the earlier state
+            x = e.prev
+            e = x._entry
+        if e is not None:
+            slot = self.pending.get(e)
+            if slot is None:
+                slot = self.slot(e)
+            i = x._index
+            slot[i] = g if slot[i] is None else slot[i] + g
+        elif x._rg and x._rg_since < seq:
+            acc = self.leaves.get(id(x))
+            if acc is None:
+                self.leaves[id(x)] = [x, g]
+            else:
+                acc[1] = acc[1] + g
+
+
 def _raw_vjp(prim, e, gs):
     """Run a primitive's rules on bare arrays (only for the inputs that require grad)."""
+    out = e.out      # None once released: then no rule that runs reads it
     if e.n_out == 1:
-        g, out = gs[0], e.out[0]
+        g = gs[0]
+        if out is not None:
+            out = out[0]
     else:
-        g, out = tuple(gs), e.out
+        g = tuple(gs)
     params = e.params
     inputs = e.inputs
     arrays = []
@@ -247,39 +308,19 @@ def _reducible(a, shape, entry):
     return a
 
 
-def _send(x, g, pending, leaves, seq):
-    """Add cotangent g to tensor x: to its producing entry's slot, or to its leaf sum."""
-    e = x._entry
-    while e is not None and e.seq >= seq:
-        # x was modified in place after the consumer recorded it: route to its earlier value
-        if e.inputs is None:
-            raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
-        x = e.inputs[0]
-        e = x._entry
-    if e is not None:
-        slot = pending.get(e)
-        if slot is None:
-            slot = pending[e] = [None] * e.n_out
-        i = x._index
-        slot[i] = g if slot[i] is None else slot[i] + g
-    elif x._rg:
-        acc = leaves.get(id(x))
-        if acc is None:
-            leaves[id(x)] = [x, g]
-        else:
-            acc[1] = acc[1] + g
-
-
 def _check_versions(e):
-    """Fail if a value the entry's rules read was modified in place after it was recorded."""
+    """Fail if a value that the entry's rules will read was modified in place after it was
+    recorded (only the inputs and outputs those rules read are checked)."""
     modified = None
-    if e.prim.reads_inputs:
-        for a in e.inputs:
-            if isinstance(a, Tensor) and a._vc[1] > e.seq:
-                modified = a._vc
-    for vc in ([e.out_vc] if e.n_out == 1 else e.out_vc) if e.out_vc is not None else ():
-        if vc[1] > e.seq:
-            modified = vc
+    read = e.prim.read_by(e)
+    for i in read:
+        a = e.inputs[i] if i >= 0 else None
+        if isinstance(a, Tensor) and a._vc[1] > e.seq:
+            modified = a._vc
+    if -1 in read and e.out_vc is not None:
+        for vc in [e.out_vc] if e.n_out == 1 else e.out_vc:
+            if vc[1] > e.seq:
+                modified = vc
     if modified is not None:
         raise RuntimeError(
             f"one of the variables needed for gradient computation has been modified by an "
@@ -289,7 +330,25 @@ def _check_versions(e):
             "tensor before modifying it.")
 
 
-def _visit_outputs(e, gs, wanted, got, create_graph, raw):
+def _hooked(hook, g):
+    """Run a gradient hook; what it returns replaces g only if it has g's shape and dtype."""
+    new = hook(g)
+    if new is None:
+        return g
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(new, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(new).__name__}; a hook must return a "
+                        "Tensor or None")
+    if new._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape "
+                           f"{list(new.shape)} for a gradient of shape {list(g.shape)}")
+    if new._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value: it returned "
+                           f"{new._data.dtype} for a gradient of dtype {g._data.dtype}")
+    return new
+
+
+def _visit_outputs(e, gs, wanted, got, create_graph, raw, shared):
     """Run hooks on, retain, and capture the cotangents of entry e's outputs."""
     for i, g in enumerate(gs):
         if g is None:
@@ -298,10 +357,11 @@ def _visit_outputs(e, gs, wanted, got, create_graph, raw):
         ref = (e.retained or {}).get(i)
         t = _leaf(g) if raw and (hooks or ref) else g
         for hook in hooks:
-            new = hook(t)
-            if new is not None:
+            new = _hooked(hook, t)
+            if new is not t:
                 t = new
                 gs[i] = _array(new) if raw else new
+                shared.add(id(new._data))    # the hook's tensor is not ours to write into
         if ref is not None and ref() is not None:
             _accumulate(ref(), t, create_graph)
         pos = wanted.get((e, i))
@@ -309,43 +369,54 @@ def _visit_outputs(e, gs, wanted, got, create_graph, raw):
             got[pos] = gs[i]
 
 
-def _finish_leaves(leaves, capture, got, accumulate, create_graph, seeds, raw):
-    shared = {id(s._data) for s in seeds}    # arrays that must not become a .grad buffer
+def _finish_leaves(leaves, capture, got, accumulate, create_graph, shared, raw):
+    """Run leaf hooks and accumulate (backward) or capture (grad) the leaves' gradients.
+
+    With `capture`, only the requested leaves count: other leaves' hooks do not run.
+    """
     for t, g in leaves.values():
+        if capture is not None and not any(c is t for c in capture):
+            continue
         if raw:
             g = _leaf(g)
         for hook in t._hooks or ():
-            new = hook(g)
-            if new is not None:
+            new = _hooked(hook, g)
+            if new is not g:
                 g = new
+                shared.add(id(g._data))
         if accumulate:
             _accumulate(t, g, create_graph, shared)
-        elif capture is not None:
+        else:
             for pos, c in enumerate(capture):
                 if c is t:
                     got[pos] = g
 
 
 def _accumulate(t, g, create_graph, shared=None):
-    """t.grad += g, as PyTorch's AccumulateGrad: in place when possible, a fresh buffer first."""
+    """t.grad += g, as PyTorch's AccumulateGrad: in place when possible, a fresh buffer first.
+
+    `.grad` is always a buffer of tapegrad's own: never a cotangent that another leaf, the
+    caller's `gradient=` or a hook's tensor also holds.
+    """
     if not create_graph:
         g = g.detach()
-    old = t._grad
-    if old is None:
-        a = g._data
-        if create_graph:
-            t._grad = g
-        elif a.base is not None or not a.flags.writeable or shared is None or id(a) in shared:
-            # cotangents may be views, read-only broadcasts, or shared with other tensors
-            t._grad = _leaf(np.array(a, copy=True))
+    with _accumulating:
+        old = t._grad
+        if old is None:
+            a = g._data
+            if create_graph:
+                t._grad = g.clone()     # recorded: the gradient stays differentiable
+            elif a.base is not None or not a.flags.writeable or shared is None or id(a) in shared:
+                # cotangents may be views, read-only broadcasts, or shared with other tensors
+                t._grad = _leaf(np.array(a, copy=True))
+            else:
+                shared.add(id(a))
+                t._grad = _leaf(a)
+        elif create_graph or old._rg:
+            t._grad = old + g
         else:
-            shared.add(id(a))
-            t._grad = _leaf(a)
-    elif create_graph or old._rg:
-        t._grad = old + g
-    else:
-        np.add(old._data, g._data, out=old._data, casting="unsafe")
-        bump_version(old)
+            np.add(old._data, g._data, out=old._data, casting="unsafe")
+            bump_version(old)
 
 
 from .ops.shape import sum_to  # noqa: E402

@@ -2,63 +2,172 @@
 
 Writes go into the tensor's own array and bump its version counter, so that backward refuses
 to use a value that changed after it was saved. While recording, the op is taped out of place
-and the tensor takes the new entry as its history (PyTorch's rebase).
+on a snapshot of the old value and the tensor takes the new entry as its history (PyTorch's
+rebase). A write through a view rebases the view's base instead (`copy_slices`: the base's
+old value with the view's new value written in), and every live view of that base then takes
+its history again from the base: views and bases never disagree about what they hold.
 """
 import numpy as np
 
 from .ops import elementwise as _ew, indexing as _idx
-from .tape import _state, _leaf, bump_version
+from .tape import _state, _leaf, _new, _record, bump_version, primitive, defvjp
 from .tensor import Tensor, _num
 
 
-def zero_(self):
-    return self.fill_(0)
+# ---- the write through a view, as primitives ---------------------------------------------------
+def _region(a, chain):
+    """What a view made by `chain` (view ops from its base) sees of `a` (array or tensor)."""
+    for op, rest, params in chain:
+        a = op(a, *rest, **params)
+    return a
 
 
-def fill_(self, value):
-    value = value.item() if isinstance(value, Tensor) else value
-    self._write_check("fill_")
-    self._data.fill(value)
-    bump_version(self)
-    return self
+def _flat_region(shape, chain):
+    """Flat C-order positions, in the base, of the elements of the view that `chain` makes."""
+    return _region(np.arange(int(np.prod(shape))).reshape(shape), chain)
 
 
+@primitive("copy_slices", linear=True, raw=True)
+def copy_slices(base, value, chain):
+    """`base` with `value` written where the view `chain` of it lies (PyTorch's CopySlices)."""
+    out = np.array(base, order="C")
+    out.reshape(-1)[_flat_region(base.shape, chain)] = value
+    return out
+
+
+@primitive("fill_region", linear=True, raw=True)
+def fill_region(x, chain):
+    """`x` with zeros where the view `chain` of it lies: what the base keeps of a cotangent."""
+    out = np.array(x, order="C")
+    out.reshape(-1)[_flat_region(x.shape, chain)] = 0
+    return out
+
+
+defvjp(copy_slices, lambda g, out, base, value, chain: fill_region(g, chain),
+       lambda g, out, base, value, chain: _region(g, chain))
+defvjp(fill_region, lambda g, out, x, chain: fill_region(g, chain))
+
+
+# ---- history ---------------------------------------------------------------------------------
+def _snapshot(t, copy=False):
+    """A tensor holding t's current history (and, with copy, its current values)."""
+    s = _new(Tensor)
+    s._data = t._data.copy() if copy else t._data
+    s._vc = [0, 0] if copy else t._vc
+    s._rg, s._entry, s._index = t._rg, t._entry, t._index
+    return s
+
+
+def _take_history(t, src):
+    """t (written in place) takes the history of src, a fresh output of the recorded write.
+
+    Consumers recorded before keep routing to t's earlier state (`Entry.prev`). A retained
+    gradient moves to the new history; hooks stay with the old one, as in PyTorch.
+    """
+    e = src._entry
+    if e is None:                 # nothing upstream requires grad
+        t._rg, t._entry, t._index = False, None, 0
+        return
+    e.prev = _snapshot(t)
+    old = t._entry
+    if old is not None and old.retained is not None and t._index in old.retained:
+        ref = old.retained.pop(t._index)
+        e.retained = {src._index: ref}
+        if e.hooks is None:
+            e.hooks = {}
+    t._rg, t._entry, t._index = src._rg, e, src._index
+
+
+def _rebase(t, r):
+    """After t's memory took r's values (recorded as r = op(old t, ...)), give t, its base
+    and all their live views their new histories."""
+    root = t._base
+    if root is None:
+        _take_history(t, r)
+        _refresh_views(t)
+    else:
+        whole = _record(copy_slices.prim, (_snapshot(root), r), {"chain": t._view}, root._data)
+        _take_history(root, whole)
+        _refresh_views(root)       # t among them
+
+
+def _refresh_views(base):
+    """Each live view of `base` takes its history again, from the base's current history."""
+    views = base._views
+    if not views:
+        return
+    live = []
+    for ref in list(views):
+        v = ref()
+        if v is None or v._base is not base:
+            continue
+        live.append(ref)
+        _take_history(v, _region(base, v._view))
+    base._views = live      # drops the temporaries that the loop registered
+    base._n_views = len(live)
+
+
+# ---- in-place methods ------------------------------------------------------------------------
 def _write_check(self, op):
-    """In-place ops on leaves that require grad are refused while grad mode is on."""
-    if self._rg and self._entry is None and _state.grad_enabled:
+    """Writes PyTorch refuses while grad mode is on: to a leaf that requires grad, or to a
+    view of one."""
+    if not _state.grad_enabled:
+        return
+    if self._rg and self._entry is None:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            "in-place operation. Wrap it in tapegrad.no_grad() or use "
                            "out-of-place ops.")
+    base = self._base
+    if base is not None and base._rg and base._entry is None and not self._nograd_view:
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used "
+                           "in an in-place operation.")
 
 
-def _inplace(self, op, *args, **params):
-    """Run prim(self, *args) and write the result into self's array.
+def _recording(self, args):
+    if not _state.grad_enabled:
+        return False
+    if not (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+        return False
+    if self._nograd_view:
+        raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                           "with grad mode enabled. Given that this use case is ambiguous and "
+                           "error-prone, it is forbidden. You can clarify your code by moving "
+                           "both the view and the inplace either both inside the no_grad block "
+                           "(if you don't want the inplace to be tracked) or both outside (if "
+                           "you want the inplace to be tracked).")
+    return True
 
-    While recording, the op is taped out of place on a snapshot of the old value, and self
-    takes the new entry as its grad_fn (PyTorch's history rebase); a copy is taken only
-    when the rule needs the old values.
+
+def _reads_self(fn, self, args):
+    """Whether the recorded rules of fn(self, *args) read self's old value."""
+    prim = getattr(fn, "prim", None)
+    if prim is None:
+        return True       # a composite: assume it does
+    if prim.reads is None:
+        return prim.reads_inputs
+    xs = (self,) + args
+    return any(0 in r for x, r in zip(xs, prim.reads) if isinstance(x, Tensor) and x._rg)
+
+
+def _inplace(self, fn, *args, name=None, **params):
+    """Run fn(self, *args) and write the result into self's array.
+
+    While recording, fn is taped out of place on a snapshot of the old value (a copy only
+    when its rules read that value), and the write rebases self's history.
     """
-    prim = op.prim
-    name = prim.name + "_"
+    name = name or fn.prim.name + "_"
     self._write_check(name)
-    recording = _state.grad_enabled and (self._rg or any(isinstance(a, Tensor) and a._rg
-                                                     for a in args))
-    if not recording:
-        out = op(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
-                 **params)      # bare arrays in: no recording, NumPy errors translated
+    if not _recording(self, args):
+        if hasattr(fn, "prim"):     # bare arrays in: no recording, NumPy errors translated
+            out = fn(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
+                     **params)
+        else:
+            out = fn(self, *args, **params)._data
         self._store(out, name)
         return self
-    if self._base is not None and (self._base._rg or self._rg):
-        raise RuntimeError(f"{name}: in-place modification of a view of a tensor that "
-                           "requires grad is not supported; clone() the view first")
-    keep = prim.reads_inputs     # the rule reads the old value: snapshot it
-    old = _leaf(self._data.copy() if keep else self._data)
-    if not keep:
-        old._vc = self._vc
-    old._rg, old._entry, old._index = self._rg, self._entry, self._index
-    r = op(old, *args, **params)
+    r = fn(_snapshot(self, copy=_reads_self(fn, self, args)), *args, **params)
     self._store(r._data, name)
-    self._rg, self._entry, self._index = True, r._entry, r._index
+    _rebase(self, r)
     return self
 
 
@@ -78,7 +187,38 @@ def _store(self, out, name):
     bump_version(self)
 
 
-def copy_(self, src):
+def _overwrite(self, name, values):
+    """Replace every element by `values` (no dependence on the old ones): fill_, uniform_..."""
+    self._write_check(name)
+    if _recording(self, (values,)):
+        if not isinstance(values, Tensor):
+            values = _leaf(np.asarray(values))
+        return self._inplace(_ew.copy_from, values, name=name)
+    self._store(values._data if isinstance(values, Tensor) else values, name)
+    return self
+
+
+def zero_(self):
+    return self.fill_(0)
+
+
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        return self._overwrite("fill_", value)
+    self._write_check("fill_")
+    if _state.grad_enabled and self._rg:
+        return self._overwrite("fill_", np.full(self._data.shape, value, self._data.dtype))
+    if not self._data.flags.writeable:
+        return self._store(np.full(self._data.shape, value, self._data.dtype), "fill_")
+    self._data.fill(value)        # the common case (zeroing a buffer): no temporary
+    bump_version(self)
+    return self
+
+
+def copy_(self, src, non_blocking=False):
     src = src if isinstance(src, Tensor) else _leaf(np.asarray(src))
     return self._inplace(_ew.copy_from, src)
 
@@ -137,48 +277,46 @@ def abs_(self):
     return self._inplace(_ew.abs)
 
 
-# in-place forms of out-of-place ops: copy_ records the write and rebases history
+# in-place forms of out-of-place ops: the op runs on a snapshot, so writing self afterwards
+# cannot spoil what the op's rules read
 
 def masked_fill_(self, mask, value):
-    return self.copy_(_idx.masked_fill(self, mask, value))
+    return self._inplace(_idx.masked_fill, mask, value, name="masked_fill_")
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-    return self.copy_(_idx.scatter(self, dim, index, src, value, reduce=reduce))
+    return self._inplace(_idx.scatter, dim, index, src, value, reduce=reduce, name="scatter_")
 
 
 def scatter_add_(self, dim, index, src):
-    return self.copy_(_idx.scatter_add(self, dim, index, src))
+    return self._inplace(_idx.scatter_add, dim, index, src, name="scatter_add_")
 
 
 def index_add_(self, dim, index, source, *, alpha=1):
-    return self.copy_(_idx.index_add(self, dim, index, source, alpha=alpha))
+    return self._inplace(_idx.index_add, dim, index, source, alpha=alpha, name="index_add_")
 
 
 def index_put_(self, indices, values, accumulate=False):
-    return self.copy_(_idx.index_put(self, indices, values, accumulate))
+    return self._inplace(_idx.index_put, indices, values, accumulate, name="index_put_")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
     from .creation import _gen
-    return self._fill_random("uniform_", _gen(generator).uniform(a, b, self._data.shape))
+    return self._overwrite("uniform_", _gen(generator).uniform(a, b, self._data.shape)
+                           .astype(self._data.dtype))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     from .creation import _gen
-    return self._fill_random("normal_", _gen(generator).normal(mean, std, self._data.shape))
+    return self._overwrite("normal_", _gen(generator).normal(mean, std, self._data.shape)
+                           .astype(self._data.dtype))
 
-
-def _fill_random(self, name, values):
-    self._write_check(name)
-    self._store(values, name)
-    return self
 
 __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
 
 # bound onto Tensor by tensor.py
-METHODS = ("zero_ fill_ _write_check _inplace _store copy_ add_ sub_ mul_ div_ pow_ clamp_ "
-           "clip_ neg_ exp_ relu_ sigmoid_ tanh_ sqrt_ abs_ masked_fill_ scatter_ scatter_add_ "
-           "index_add_ index_put_ uniform_ normal_ _fill_random "
+METHODS = ("zero_ fill_ _write_check _inplace _store _overwrite copy_ add_ sub_ mul_ div_ pow_ "
+           "clamp_ clip_ neg_ exp_ relu_ sigmoid_ tanh_ sqrt_ abs_ masked_fill_ scatter_ "
+           "scatter_add_ index_add_ index_put_ uniform_ normal_ "
            "__iadd__ __isub__ __imul__ __itruediv__ __ipow__").split()

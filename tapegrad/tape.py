@@ -5,6 +5,7 @@ holds the op's inputs strongly and is held by its outputs (their `grad_fn`); tap
 weakly, so an entry whose outputs all died is freed by reference counting, and with it, in
 cascade, everything it kept alive. `engine.py` replays the tape in reverse.
 """
+import itertools
 import threading
 import weakref
 from bisect import bisect_right
@@ -33,15 +34,28 @@ class Tape:
     def __init__(self, persistent=False):
         self._refs = []          # weak references to entries, oldest first
         self._seqs = []          # their sequence numbers, to find where a replay starts
-        self._limit = 1024       # compact dead references when the list grows past this
+        self._limit = 1024       # look for dead references when the list grows past this
         self.persistent = persistent
         self._used = False
+
+    def _sweep(self):
+        """Drop dead references when a sample shows many of them; else look again later.
+
+        Sampling keeps the cost low, and what triggers compaction is how many entries died,
+        not the largest graph this tape has seen.
+        """
+        refs = self._refs
+        n = len(refs)
+        step = max(1, n // 32)
+        dead = sum(refs[k]() is None for k in range(0, n, step))
+        if dead * step * 4 >= n:
+            self._compact()
+        self._limit = len(self._refs) + max(1024, len(self._refs) // 8)
 
     def _compact(self):
         live = [(r, s) for r, s in zip(self._refs, self._seqs) if r() is not None]
         self._refs = [r for r, _ in live]
         self._seqs = [s for _, s in live]
-        self._limit = max(1024, 2 * len(self._refs))
 
     def _stop(self, seq):
         """Index just past the last entry recorded no later than `seq`."""
@@ -63,12 +77,14 @@ class Tape:
         st = _state
         if self in st.tapes:
             raise RuntimeError("Tape: this tape is already recording")
+        self._below = st.tapes
         st.tapes = st.tapes + (self,)
         return self
 
     def __exit__(self, *exc):
-        st = _state
-        st.tapes = tuple(t for t in st.tapes if t is not self)
+        # One assignment with no call before it: a Ctrl-C cannot land between the check and
+        # the restore and leave this tape recording for good.
+        _state.tapes = self._below
         return False
 
     def gradient(self, target, sources, output_gradients=None):
@@ -116,8 +132,10 @@ def global_tape():
 
 
 _state = _ThreadState()
-_seq = [0]   # global entry counter: orders entries across tapes and threads
-_last_write = [0]   # _seq at the latest in-place write: entries recorded after it need no check
+# Global clock: orders entries across tapes and threads. `next` on itertools.count is atomic
+# under the GIL, so two threads never get the same or a decreasing number.
+_next_seq = itertools.count(1).__next__
+_last_write = [0]   # clock at the latest in-place write: entries recorded after it need no check
 
 
 class Entry:
@@ -127,10 +145,15 @@ class Entry:
     """
 
     # rare attributes default to the class attributes below (see Tensor)
-    __slots__ = ("prim", "inputs", "params", "out", "n_out", "seq", "__dict__", "__weakref__")
+    __slots__ = ("prim", "inputs", "params", "out", "n_out", "seq", "owner", "__dict__",
+                 "__weakref__")
     hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
     retained = None     # output index -> weak reference to a tensor that retains its grad
     out_vc = None       # version counter(s) of the outputs, for rules that read `out`
+    # When this entry's output replaced the history of an existing tensor (an in-place op, or
+    # a view regenerated after its base changed), `prev` is a snapshot of that tensor's earlier
+    # state: consumers recorded before the change route their gradient there.
+    prev = None
 
     def name(self):
         return self.prim.grad_fn_name
@@ -140,7 +163,8 @@ class Entry:
 
     @property
     def next_functions(self):
-        return tuple((getattr(t, "grad_fn", None), 0) for t in (self.inputs or ()))
+        return tuple((t._entry, t._index) if isinstance(t, Tensor) else (None, 0)
+                     for t in (self.inputs or ()))
 
     def describe(self, name_of=None):
         """One line of the Wengert list: `t7 = mul(t3, t5)  # (64, 10) float32`."""
@@ -167,8 +191,11 @@ class Primitive:
     for multi-output ops the indices of the outputs they read: only those are checked for
     in-place changes). `reads_inputs=False` declares rules that never read their inputs' values
     (the default for `linear` ops): in-place changes to the inputs are then harmless, and an
-    in-place form of the op need not keep the old value.
+    in-place form of the op need not keep the old value. `defvjp(..., reads=...)` says more
+    precisely which inputs each rule reads (PyTorch saves `other` only for `self`'s gradient).
     """
+
+    reads = None     # per input: indices of the inputs its rule reads, -1 for the outputs
 
     def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
                  raw=False, reads_inputs=None):
@@ -186,10 +213,36 @@ class Primitive:
     def __repr__(self):
         return f"<tapegrad primitive {self.name}>"
 
+    def read_by(self, entry):
+        """What the rules that will run for `entry` read: input indices, and -1 for outputs."""
+        reads = self.reads
+        if reads is None:
+            got = set(range(len(entry.inputs))) if self.reads_inputs else set()
+            if self.uses_out:
+                got.add(-1)
+            return got
+        got = set()
+        for x, r in zip(entry.inputs, reads):
+            if isinstance(x, Tensor) and x._rg:
+                got.update(r)
+        return got
+
     def release(self, entry):
-        """Drop what `entry` keeps for backward (after a replay without retain_graph)."""
-        entry.inputs = None
+        """Drop what `entry` saved for backward (after a replay without retain_graph).
+
+        An entry whose rules read no value (add, sum, reshape...) saved nothing: it keeps its
+        routes to its inputs (leaves as they are, other inputs as shape-only stand-ins that hold
+        no memory), so a second backward through it works, as in PyTorch.
+        """
+        inputs = entry.inputs
+        if inputs is None:
+            return
         entry.out = None
+        if self.read_by(entry):
+            entry.inputs = None
+            return
+        entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry is not None
+                             else x for x in inputs)
 
     def vjp(self, entry, gs):
         """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
@@ -265,9 +318,13 @@ def _make_op(prim):
             return _record(prim, args, params, out)
         if prim.n_out != 1:
             return tuple(_leaf(o) for o in out)
-        return _leaf(out, args[0] if prim.view else None)
+        t = _leaf(out)
+        if prim.view:
+            _link_view(t, prim, args, params)
+        return t
 
     op.prim = prim
+    prim.op = op
     op.__name__ = op.__qualname__ = prim.name
     op.__doc__ = forward.__doc__
     op.__wrapped__ = forward
@@ -285,25 +342,34 @@ def _op_error(prim, args, err):
     return RuntimeError(f"{prim.name}: {err} (operands: {shapes})")
 
 
-def defvjp(op, *rules):
-    """Register the VJP rules of `op`, one per positional input (None: not differentiable)."""
+def defvjp(op, *rules, reads=None):
+    """Register the VJP rules of `op`, one per positional input (None: not differentiable).
+
+    `reads`, if given, names for each rule the inputs it reads (their indices; -1 for the
+    outputs), so that only those must stay unmodified until backward.
+    """
     op.prim.rules = rules
+    if reads is not None:
+        op.prim.reads = tuple(tuple(r) for r in reads)
     return op
 
 
-def _leaf(out, base=None):
-    """Wrap an array as a tensor with no history (a view of `base` shares its version counter)."""
+def _leaf(out):
+    """Wrap an array as a tensor with no history."""
     if type(out) is not ndarray:
         out = np.asarray(out)
     t = _new(Tensor)
     t._data = out
     t._rg = False
     t._entry = None
-    if base is None:
-        t._vc = [0, 0]
-    else:
-        t._vc = base._vc
-        t._base = base
+    t._vc = [0, 0]
+    return t
+
+
+def _stand_in(x):
+    """A shape-and-dtype-only copy of tensor x's place in the graph, holding no memory."""
+    t = _leaf(np.broadcast_to(np.zeros((), x._data.dtype), x._data.shape))
+    t._rg, t._entry, t._index = x._rg, x._entry, x._index
     return t
 
 
@@ -311,50 +377,107 @@ _new = object.__new__
 _weakref = weakref.ref
 
 
+def _owner(a):
+    b = a.base
+    return a if b is None else b
+
+
+def _link_view(t, prim, args, params):
+    """Make t, the output of view op `prim` on args[0], a view of that tensor's base.
+
+    A view shares its base's version counter and remembers how to take itself from the base
+    (`_view`, a chain of view ops), so that after an in-place write to the base or to any of
+    its views, the live views get their history again from the base's new history.
+    """
+    x = args[0]
+    a, xa = t._data, x._data
+    if _owner(a) is not _owner(xa) and not np.may_share_memory(a, xa):
+        return      # reshape had to copy: a new tensor, not a view
+    t._vc = x._vc
+    step = (prim.op, args[1:], params)
+    root = x._base
+    if root is None:
+        root, chain = x, (step,)
+    else:
+        chain = x._view + (step,)
+    t._base = root
+    t._view = chain
+    if x._nograd_view or not _state.grad_enabled:
+        t._nograd_view = True
+        return
+    views = root._views
+    if views is None:
+        root._views = [_weakref(t)]
+    else:
+        views.append(_weakref(t))
+        if len(views) > 64 and len(views) > 2 * root._n_views:
+            views[:] = [r for r in views if r() is not None]
+            root._n_views = len(views)
+
+
+def now():
+    """A fresh tick of the global clock."""
+    return _next_seq()
+
+
 def bump_version(t):
     """Mark t's data as modified in place now: entries recorded before this that read it fail."""
     vc = t._vc
     vc[0] += 1
-    _seq[0] += 1
-    vc[1] = _last_write[0] = _seq[0]
+    vc[1] = _last_write[0] = _next_seq()
 
 
 def _record(prim, args, params, out):
-    """Append an entry for `prim(*args)` to the active tapes and wrap its outputs."""
+    """Append an entry for `prim(*args)` to the active tapes and wrap its outputs.
+
+    Outputs that are not floating point (integer casts, indices) never require grad.
+    """
+    n = prim.n_out
+    if n == 1:
+        if type(out) is not ndarray:
+            out = np.asarray(out)
+        if out.dtype.kind not in "fc":
+            t = _leaf(out)
+            if prim.view:
+                _link_view(t, prim, args, params)
+            return t
     e = _new(Entry)
     e.prim = prim
     e.inputs = args
     e.params = params
-    seq = _seq[0] = _seq[0] + 1
-    e.seq = seq
-    n = e.n_out = prim.n_out
-    base = args[0] if prim.view else None
+    seq = e.seq = _next_seq()
+    e.n_out = n
+    tapes = _state.tapes
+    e.owner = tapes[0]
     if n == 1:
-        result = t = _leaf(out, base)
-        e.out = (t._data,)
+        result = t = _leaf(out)
+        e.out = (out,)
         t._rg = True
         t._entry = e
+        if prim.view:
+            _link_view(t, prim, args, params)
         if prim.uses_out:
             e.out_vc = t._vc
     else:
         e.out = tuple(o if type(o) is ndarray else np.asarray(o) for o in out)
         result = []
         for i, o in enumerate(e.out):
-            t = _leaf(o, base)
-            t._rg = True
-            t._entry = e
-            t._index = i
+            t = _leaf(o)
+            if o.dtype.kind in "fc":
+                t._rg = True
+                t._entry = e
+                t._index = i
             result.append(t)
         result = tuple(result)
         if prim.uses_out:
             read = range(n) if prim.uses_out is True else prim.uses_out
             e.out_vc = [result[i]._vc for i in read]
-    for tape in _state.tapes:
+    for tape in tapes:
         refs = tape._refs
         refs.append(_weakref(e))
         tape._seqs.append(seq)
         if len(refs) > tape._limit:
-            tape._compact()
+            tape._sweep()
     return result
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf
+from .tape import _leaf, now
 
 
 class Tensor:
@@ -14,17 +14,27 @@ class Tensor:
     _index = 0          # which output of `_entry` this is
     _grad = None
     _hooks = None       # leaf hooks
-    _base = None        # the tensor this one is a NumPy view of
+    _base = None        # for a view: the tensor that owns the memory (PyTorch's `_base`)
+    _view = None        # for a view: the chain of view ops that takes it from `_base`
+    _views = None       # for a base: weak references to its views made with grad mode on
+    _n_views = 0        # live views at the last sweep of `_views`
+    _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
+    _rg_since = 0       # clock tick at which requires_grad was last turned on
     __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
 
-    def __init__(self, data=None, dtype=None, requires_grad=False):
-        from .creation import tensor
-        t = tensor([] if data is None else data, dtype=dtype, requires_grad=requires_grad)
-        self._data, self._rg, self._entry, self._vc = t._data, t._rg, None, t._vc
+    def __init__(self, *args, device=None):
+        """torch.Tensor(data) / Tensor(*size) / Tensor(): the default float dtype, as PyTorch's
+        legacy constructor (`tensor()` is the one that infers dtypes)."""
+        from .creation import legacy_new
+        t = legacy_new(args, None, "Tensor", device)
+        self._data, self._rg, self._entry, self._vc = t._data, t._rg, t._entry, t._vc
+        if t._entry is not None:        # an alias of a tensor that requires grad
+            self._index = t._index
 
     # ---- array facts -------------------------------------------------------------------------
     shape = property(lambda self: Size(self._data.shape), doc="Size of each dimension.")
-    dtype = property(lambda self: self._data.dtype)
+    dtype = property(lambda self: dtypes.public(self._data.dtype),
+                     doc="The public dtype (prints as `torch.float32`); internals use `_data.dtype`.")
     ndim = property(lambda self: self._data.ndim)
     device = property(lambda self: _CPU)
     is_cuda = False
@@ -63,7 +73,9 @@ class Tensor:
 
     # ---- conversion --------------------------------------------------------------------------
     def numpy(self, force=False):
-        if self._rg and not force:
+        """The array itself (shared memory); refused while it could carry gradients, as in torch."""
+        from .tape import _state      # imported here: tape imports this module
+        if self._rg and not force and _state.grad_enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self._data
@@ -148,9 +160,11 @@ class Tensor:
                                    "If you want to use a computed variable in a subgraph that "
                                    "doesn't require differentiation use var_no_grad = var.detach().")
             return self
-        if flag and self._data.dtype.kind != "f":
+        if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
                                f"gradients, got {self._data.dtype}")
+        if flag and not self._rg:
+            self._rg_since = now()   # ops recorded before this send it no gradient
         self._rg = flag
         return self
 
@@ -186,11 +200,19 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        """Shares memory but not the version counter: writes through `.data` are invisible to
+        autograd's checks (PyTorch's semantics, unsafe by design)."""
+        return _leaf(self._data)
 
     @data.setter
     def data(self, value):
-        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._rg and value.dtype.kind not in "fc":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
+                               f"point or complex dtype (got {value.dtype})")
         self._data = value
         self._vc = [0, 0]
 
@@ -271,8 +293,11 @@ class Tensor:
             return self
         return _ew.cast(self, dtype=dt)
 
-    def type(self, dtype=None):
-        return str(self.dtype) if dtype is None else self.to(dtype)
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """'torch.FloatTensor' and the like; with a dtype, tensor type or its name: `to()` it."""
+        if dtype is None:
+            return dtypes.type_name(self._data.dtype)
+        return self.to(dtypes.as_dtype(dtype))
 
     def type_as(self, other):
         return self.to(other.dtype)

@@ -9,7 +9,8 @@ from .elementwise import ROWS as _ELEMENTWISE
 
 def _gather():
     rows = list(_ELEMENTWISE)
-    for family in ("reduction", "shape", "indexing", "linalg", "nn", "conv", "special", "matrix"):
+    for family in ("reduction", "shape", "indexing", "linalg", "nn", "conv", "special", "matrix",
+                   "inplace"):
         try:
             mod = __import__(f"tests.optable.{family}", fromlist=["ROWS"])
         except ModuleNotFoundError as err:

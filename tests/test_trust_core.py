@@ -1,0 +1,352 @@
+"""Issue 9's core cases: writes through views, rebased histories, casts, threads, .grad buffers.
+
+Each test states PyTorch 2.13's answer as the expected value; none needs torch installed.
+"""
+import threading
+
+import numpy as np
+import pytest
+
+import tapegrad as T
+
+
+def _grad(t):
+    return None if t.grad is None else t.grad.numpy()
+
+
+# ---- a) writes through a view of a base that does not require grad ---------------------------
+def test_setitem_through_view_gives_the_base_history():
+    w = T.ones(2, requires_grad=True)
+    out = T.zeros(2, 3)
+    out[0][1:] = w * 3
+    assert out.requires_grad and out.grad_fn is not None
+    (out.sum() + w.sum()).backward()
+    np.testing.assert_array_equal(_grad(w), [4, 4])
+
+
+def test_copy_into_view_of_plain_tensor():
+    w = T.ones(3, requires_grad=True)
+    out = T.zeros(2, 3)
+    out[1:].copy_(w * 2)
+    (out * T.tensor([[1.], [5.]])).sum().backward()
+    np.testing.assert_array_equal(_grad(w), [10, 10, 10])
+
+
+# ---- b) views taken before an in-place op on their base -------------------------------------
+def test_view_taken_before_base_write_follows_the_base():
+    w = T.ones(4, requires_grad=True)
+    x = w * 2
+    v = x[:2]
+    x.mul_(3)
+    v.sum().backward()
+    np.testing.assert_array_equal(_grad(w), [6, 6, 0, 0])
+
+
+def test_chunks_taken_before_base_write_follow_the_base():
+    # torch raises here (multi-output views); tapegrad regenerates them correctly
+    w = T.ones(4, requires_grad=True)
+    x = w * 2
+    a, b = x.chunk(2)
+    x.mul_(3)
+    (a.sum() + 2 * b.sum()).backward()
+    np.testing.assert_array_equal(_grad(w), [6, 6, 12, 12])
+
+
+def test_consumer_recorded_before_the_write_keeps_the_old_value():
+    w = T.ones(4, requires_grad=True)
+    x = w * 2
+    v = x[1:3]
+    before = v * 10          # recorded before x changes: its gradient reaches w through x's old value
+    x.mul_(3)
+    (before.sum() + v.sum()).backward()
+    np.testing.assert_array_equal(_grad(w), [0, 26, 26, 0])
+
+
+# ---- c) zero_/fill_/uniform_/normal_ on non-leaves record a write ------------------------------
+@pytest.mark.parametrize("write", [lambda v: v.zero_(), lambda v: v.fill_(7.0),
+                                   lambda v: v.uniform_(), lambda v: v.normal_()])
+def test_overwrites_of_a_non_leaf_cut_the_gradient_there(write):
+    w = T.ones(2, 3, requires_grad=True)
+    x = w * 2
+    write(x[0])
+    x.sum().backward()
+    np.testing.assert_array_equal(_grad(w), [[0, 0, 0], [2, 2, 2]])
+
+
+def test_fill_with_a_tensor_value_is_differentiable_in_it():
+    w = T.ones(3, requires_grad=True)
+    c = T.tensor(2.0, requires_grad=True)
+    x = w * 1
+    x[1:].fill_(c)
+    (x * T.tensor([1., 2., 3.])).sum().backward()
+    np.testing.assert_array_equal(_grad(w), [1, 0, 0])
+    assert c.grad.item() == 5.0
+
+
+# ---- d) integer and bool casts are not differentiable ---------------------------------------------
+@pytest.mark.parametrize("cast", ["long", "int", "bool"])
+def test_integer_casts_do_not_require_grad(cast):
+    x = T.tensor([1.7, -2.2], requires_grad=True)
+    y = getattr(x, cast)()
+    assert not y.requires_grad and y.grad_fn is None
+    (y.float() * 3 + x).sum().backward()
+    np.testing.assert_array_equal(_grad(x), [1, 1])
+
+
+def test_integer_outputs_of_multi_output_ops_do_not_require_grad():
+    x = T.tensor([[1., 5.], [3., 2.]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    assert values.requires_grad and not indices.requires_grad
+
+
+# ---- e, f) graphs spanning threads; concurrent accumulation ------------------------------------
+def test_backward_in_another_thread_follows_the_whole_graph():
+    w = T.ones(3, requires_grad=True)
+    h = w * 2
+    t = threading.Thread(target=lambda: (h * 3).sum().backward())
+    t.start()
+    t.join()
+    np.testing.assert_array_equal(_grad(w), [6, 6, 6])
+
+
+def test_part_recorded_in_a_finished_worker_thread_is_followed():
+    w = T.ones(3, requires_grad=True)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(h=w * 2))
+    t.start()
+    t.join()
+    ((got["h"] * 3).sum() + (w * w).sum()).backward()
+    np.testing.assert_array_equal(_grad(w), [8, 8, 8])
+
+
+def test_interleaved_threads_keep_topological_order():
+    # main: h = w*2; worker: k = h*3; main: m = k + h  ->  dm/dw = 2*3 + 2 = 8
+    w = T.ones(3, requires_grad=True)
+    h = w * 2
+    got = {}
+    t = threading.Thread(target=lambda: got.update(k=h * 3))
+    t.start()
+    t.join()
+    (got["k"] + h).sum().backward()
+    np.testing.assert_array_equal(_grad(w), [8, 8, 8])
+
+
+def test_concurrent_backward_into_one_leaf_loses_nothing():
+    w = T.ones(512, 512, requires_grad=True)
+    n = 8
+
+    def work():
+        for _ in range(4):
+            (w * 1.0).sum().backward()
+    threads = [threading.Thread(target=work) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.all(w.grad.numpy() == n * 4)
+
+
+# ---- g, h) .grad is always tapegrad's own buffer; hooks are checked ---------------------------
+def test_create_graph_grad_is_a_buffer_of_its_own():
+    a = T.ones(3, requires_grad=True)
+    b = T.ones(3, requires_grad=True)
+    seed = T.ones(3)
+    (a + b).backward(seed, create_graph=True)
+    assert a.grad is not b.grad and a.grad is not seed
+    (a * 2).sum().backward()               # accumulates into the create_graph gradient
+    np.testing.assert_array_equal(_grad(a), [3, 3, 3])
+    np.testing.assert_array_equal(_grad(b), [1, 1, 1])
+    np.testing.assert_array_equal(seed.numpy(), [1, 1, 1])
+
+
+def test_tensor_returned_by_a_hook_is_not_adopted_as_grad():
+    w = T.ones(3, requires_grad=True)
+    mine = T.full((3,), 5.0)
+    w.register_hook(lambda g: mine)
+    (w * 1).sum().backward()
+    (w * 1).sum().backward()
+    np.testing.assert_array_equal(mine.numpy(), [5, 5, 5])
+    np.testing.assert_array_equal(_grad(w), [10, 10, 10])
+
+
+def test_non_leaf_hook_result_is_not_adopted_either():
+    w = T.ones(3, requires_grad=True)
+    mine = T.full((3,), 2.0)
+    y = w + 0
+    y.register_hook(lambda g: mine)
+    y.sum().backward()
+    w.grad.add_(1)
+    np.testing.assert_array_equal(mine.numpy(), [2, 2, 2])
+
+
+@pytest.mark.parametrize("bad, words", [(lambda g: T.tensor(1.0, dtype=T.float64), "size"),
+                                        (lambda g: g.double(), "type")])
+def test_hook_that_changes_size_or_type_raises(bad, words):
+    x = T.ones(3, requires_grad=True)
+    x.register_hook(bad)
+    with pytest.raises(RuntimeError, match=f"hook '.*' has changed the {words} of value"):
+        (x * 2).sum().backward()
+    assert x.grad is None
+
+
+# ---- i) retain_grad follows an in-place op ---------------------------------------------------------
+def test_retained_grad_is_of_the_new_value():
+    x = T.ones(3, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.mul_(2)
+    y.sum().backward()
+    np.testing.assert_array_equal(_grad(y), [1, 1, 1])
+    np.testing.assert_array_equal(_grad(x), [6, 6, 6])
+
+
+def test_retain_grad_with_create_graph_then_backward():
+    x = T.ones(3, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    (g,) = T.autograd.grad((y * y).sum(), x, create_graph=True)
+    (y * y).sum().backward(create_graph=True)
+    g.sum().backward()
+    assert y.grad is not None
+
+
+# ---- l) requires_grad_ after use ---------------------------------------------------------------------
+def test_requires_grad_turned_on_after_use_gets_no_gradient():
+    x = T.ones(3)
+    w = T.ones(3, requires_grad=True)
+    y = (x * w).sum()
+    x.requires_grad_()
+    y.backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(_grad(w), [1, 1, 1])
+
+
+# ---- section 3: false alarms --------------------------------------------------------------------------
+def test_in_place_on_view_of_non_leaf_rebases_the_base():
+    w = T.ones(2, 3, requires_grad=True)
+    x = w * 1
+    x[:, :2] *= 3
+    x.sum().backward()
+    np.testing.assert_array_equal(_grad(w), [[3, 3, 1], [3, 3, 1]])
+    w2 = T.ones(4, requires_grad=True)
+    x2 = w2 * 1
+    x2[1:3].mul_(5)
+    x2.sum().backward()
+    np.testing.assert_array_equal(_grad(w2), [1, 5, 5, 1])
+
+
+def test_only_values_that_needed_rules_read_are_version_checked():
+    x = T.ones(2, 3, requires_grad=True)
+    y = x.clone()
+    y[:, 1] = y[:, 1] * 2
+    (y * 2).sum().backward()
+    np.testing.assert_array_equal(_grad(x), [[2, 4, 2], [2, 4, 2]])
+
+
+def test_pow_output_may_change_and_exp_input_may_change():
+    x = T.tensor([1., 2.], requires_grad=True)
+    y = x ** 3
+    y.add_(1)
+    y.sum().backward()
+    np.testing.assert_allclose(_grad(x), [3, 12])
+    a = T.tensor([0.5, 1.0], requires_grad=True)
+    b = a * 1
+    e = b.exp()
+    with T.no_grad():
+        b.mul_(2)
+    e.sum().backward()
+    np.testing.assert_allclose(_grad(a), np.exp([0.5, 1.0]))
+
+
+def test_masked_fill_in_place_then_backward():
+    x = T.tensor([1., -2., 3.], requires_grad=True)
+    y = x.clone().masked_fill_(x < 0, 0.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(_grad(x), [1, 0, 1])
+
+
+def test_zero_dim_setitem_used_twice():
+    w = T.tensor(2.0, requires_grad=True)
+    x = T.zeros(())
+    x[()] = w * 3
+    (x * x + x).backward()
+    assert w.grad.item() == pytest.approx(3 * (2 * 6 + 1))
+
+
+def test_second_backward_through_entries_that_saved_nothing():
+    x = T.ones(3, requires_grad=True)
+    z = x.sum()
+    z.backward()
+    z.backward()
+    np.testing.assert_array_equal(_grad(x), [2, 2, 2])
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(_grad(x), [4, 4, 4])
+
+
+def test_second_backward_through_saved_values_still_raises():
+    x = T.ones(3, requires_grad=True)
+    z = (x * T.ones(3)).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        z.backward()
+
+
+def test_reshape_that_copies_is_not_a_view():
+    x = T.ones(2, 3, requires_grad=True) * 1
+    y = x.t().reshape(-1)          # had to copy
+    z = y * y
+    x.mul_(2)                      # not y's memory: no version error, no rebase of y
+    z.sum().backward()
+    assert y._base is None
+
+
+def test_view_of_leaf_that_requires_grad_refuses_in_place():
+    w = T.ones(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[:2].mul_(2)
+    with T.no_grad():
+        w[:2].mul_(2)              # allowed without grad mode
+    np.testing.assert_array_equal(w.detach().numpy(), [2, 2, 1, 1])
+
+
+def test_view_made_in_no_grad_refuses_tracked_in_place():
+    x = T.ones(3, requires_grad=True) * 1
+    with T.no_grad():
+        v = x[:2]
+    with pytest.raises(RuntimeError, match="view was created in no_grad mode"):
+        v.mul_(T.ones(2, requires_grad=True))
+
+
+def test_next_functions_report_the_output_index():
+    x = T.ones(4, requires_grad=True)
+    a, b = (x * 1).split(2)
+    y = a * b
+    assert [i for _, i in y.grad_fn.next_functions] == [0, 0]
+    v, i = (x * 1).reshape(2, 2).max(dim=0)
+    z = v * 1
+    assert z.grad_fn.next_functions[0] == (v.grad_fn, 0)
+
+
+def test_grad_runs_hooks_only_of_requested_leaves():
+    a = T.ones(2, requires_grad=True)
+    b = T.ones(2, requires_grad=True)
+    ran = []
+    b.register_hook(lambda g: ran.append("b"))
+    T.autograd.grad((a * b).sum(), a)
+    assert ran == []
+
+
+def test_dead_graph_is_swept_from_the_tape():
+    from tapegrad.tape import global_tape
+    tape = global_tape()
+    x = T.ones(1, requires_grad=True)
+    y = x
+    for _ in range(50_000):
+        y = y * 1.0
+    del y
+    w = T.ones(1, requires_grad=True)
+    for _ in range(3):
+        (w * 2).sum().backward()
+    assert len(tape._refs) < 10_000
