@@ -196,7 +196,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
                 if xe is not None and xe.seq < seq:
                     slot = get(xe)
                     if slot is None:
-                        slot = route.slot(xe)
+                        slot = pending[xe] = [None] * xe.n_out
+                        if foreign is not None and xe.owner is not tape:
+                            heappush(foreign, (-xe.seq, id(xe), xe))
                     i = x._index
                     slot[i] = gx if slot[i] is None else slot[i] + gx
                 else:
@@ -258,13 +260,10 @@ class _Route:
 
 def _raw_vjp(prim, e, gs):
     """Run a primitive's rules on bare arrays (only for the inputs that require grad)."""
-    out = e.out      # None once released: then no rule that runs reads it
     if e.n_out == 1:
-        g = gs[0]
-        if out is not None:
-            out = out[0]
+        g, out = gs[0], e.out[0]
     else:
-        g = tuple(gs)
+        g, out = tuple(gs), e.out
     params = e.params
     inputs = e.inputs
     arrays = []

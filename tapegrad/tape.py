@@ -175,8 +175,8 @@ class Entry:
                 f"array{list(x.shape)}" if isinstance(x, ndarray) else repr(x)
                 for x in (self.inputs or ())]
         args += [f"{k}={v!r}" for k, v in (self.params or {}).items()]
-        info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in self.out) if self.out else \
-            "released"
+        info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in self.out) \
+            if self.out and self.out[0] is not None else "released"
         return f"{lhs} = {self.prim.name}({', '.join(args)})  # {info}"
 
 
@@ -231,37 +231,25 @@ class Primitive:
         """Drop what `entry` saved for backward (after a replay without retain_graph).
 
         An entry whose rules read no value (add, sum, reshape...) saved nothing: it keeps its
-        routes to its inputs (leaves as they are, other inputs as shape-only stand-ins that hold
-        no memory), so a second backward through it works, as in PyTorch.
+        routes to its inputs, so a second backward through it works, as in PyTorch.
         """
         inputs = entry.inputs
         if inputs is None:
             return
-        entry.out = None
-        if self.read_by(entry):
+        entry.out = (None,) * self.n_out       # rules that will still run do not read it
+        if self.reads is None:
+            if self.reads_inputs or self.uses_out:
+                entry.inputs = None
+                return
+        elif self.read_by(entry):
             entry.inputs = None
             return
-        entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry is not None
-                             else x for x in inputs)
-
-    def vjp(self, entry, gs):
-        """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
-        inputs = entry.inputs
-        out = entry.out
-        if self.n_out == 1:
-            g = gs[0]
-            out = _restore(entry, 0) if self.uses_out else None
-        else:
-            g = tuple(gs)
-            out = tuple(_restore(entry, i) for i in range(self.n_out)) if self.uses_out else None
-        params = entry.params
-        result = []
-        for x, rule in zip(inputs, self.rules):
-            if rule is not None and isinstance(x, Tensor) and x._rg:
-                result.append(rule(g, out, *inputs, **params))
-            else:
-                result.append(None)
-        return result
+        for x in inputs:
+            if isinstance(x, Tensor) and x._entry is not None and x._data.nbytes > 65536:
+                # large inputs become shape-only stand-ins: memory is not kept for routes
+                entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry
+                                     is not None else x for x in inputs)
+                return
 
 
 def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False,
@@ -366,9 +354,14 @@ def _leaf(out):
     return t
 
 
+_NO_MEMORY = np.zeros(16, np.uint8)    # room for one element of any dtype
+
+
 def _stand_in(x):
-    """A shape-and-dtype-only copy of tensor x's place in the graph, holding no memory."""
-    t = _leaf(np.broadcast_to(np.zeros((), x._data.dtype), x._data.shape))
+    """A shape-and-dtype-only copy of tensor x's place in the graph, holding no memory
+    (used for large inputs only: small ones cost less to keep than to replace)."""
+    a = x._data
+    t = _leaf(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
     t._rg, t._entry, t._index = x._rg, x._entry, x._index
     return t
 
@@ -450,7 +443,9 @@ def _record(prim, args, params, out):
     tapes = _state.tapes
     e.owner = tapes[0]
     if n == 1:
-        result = t = _leaf(out)
+        result = t = _new(Tensor)
+        t._data = out
+        t._vc = [0, 0]
         e.out = (out,)
         t._rg = True
         t._entry = e
