@@ -236,20 +236,39 @@ class Primitive:
         inputs = entry.inputs
         if inputs is None:
             return
-        entry.out = (None,) * self.n_out       # rules that will still run do not read it
         if self.reads is None:
-            if self.reads_inputs or self.uses_out:
-                entry.inputs = None
-                return
-        elif self.read_by(entry):
-            entry.inputs = None
+            saved = self.reads_inputs or self.uses_out
+        else:
+            saved = bool(self.read_by(entry))
+        if saved:
+            entry.inputs = entry.out = None
             return
+        entry.out = (None,) * self.n_out       # the rules that can still run do not read it
         for x in inputs:
             if isinstance(x, Tensor) and x._entry is not None and x._data.nbytes > 65536:
                 # large inputs become shape-only stand-ins: memory is not kept for routes
                 entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry
                                      is not None else x for x in inputs)
                 return
+
+    def vjp(self, entry, gs):
+        """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
+        inputs = entry.inputs
+        out = entry.out
+        if self.n_out == 1:
+            g = gs[0]
+            out = _restore(entry, 0) if self.uses_out else None
+        else:
+            g = tuple(gs)
+            out = tuple(_restore(entry, i) for i in range(self.n_out)) if self.uses_out else None
+        params = entry.params
+        result = []
+        for x, rule in zip(inputs, self.rules):
+            if rule is not None and isinstance(x, Tensor) and x._rg:
+                result.append(rule(g, out, *inputs, **params))
+            else:
+                result.append(None)
+        return result
 
 
 def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False,
