@@ -4,14 +4,16 @@ A global (per-thread) tape records primitive ops as they run; `backward()` repla
 """
 from .tape import Tape, Tensor  # noqa: F401  (tape first: it imports tensor and the ops)
 from .tensor import Size, Device as device  # noqa: F401
-from .dtypes import (float16, half, float32, float, float64, double, int8, uint8, int16,  # noqa
-                     short, int32, int, int64, long, bool, get_default_dtype, set_default_dtype)
+from .dtypes import dtype, get_default_dtype, set_default_dtype, public as _public  # noqa: F401
+from . import dtypes as _np_dtypes
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
                        ones_like, empty_like, full_like, eye, arange, linspace, logspace,
                        rand, randn, rand_like, randn_like, randint, randperm, normal, bernoulli,
                        multinomial, manual_seed, seed, Generator)
+from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,  # noqa
+                       ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from .printing import set_printoptions  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
@@ -29,6 +31,17 @@ from .io import save, load  # noqa: F401,E402
 from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401,E402
 
 __version__ = "0.1.0"
+
+# the public dtype objects print as PyTorch's (`torch.float32`) and compare equal to NumPy's
+float16 = half = _public(_np_dtypes.float16)
+float32 = float = _public(_np_dtypes.float32)
+float64 = double = _public(_np_dtypes.float64)
+int8, uint8 = _public(_np_dtypes.int8), _public(_np_dtypes.uint8)
+int16 = short = _public(_np_dtypes.int16)
+int32 = int = _public(_np_dtypes.int32)
+int64 = long = _public(_np_dtypes.int64)
+bool = _public(_np_dtypes.bool)  # noqa: A001
+from math import pi, e, inf, nan  # noqa: F401,E402
 
 from . import _malloc  # noqa: E402
 _malloc.tune()

@@ -2,8 +2,8 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf
-from .tensor import Tensor
+from .tape import _leaf, _state
+from .tensor import Tensor, Size
 
 _rng = [np.random.default_rng()]
 
@@ -83,6 +83,79 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     else:
         arr = np.array(_infer(data), copy=True)
     return _make(arr, None, requires_grad, "tensor")
+
+
+def legacy_new(args, dtype, name, device=None):
+    """PyTorch's legacy constructors `Tensor(...)`, `FloatTensor(...)`: from a sequence, an
+    ndarray (shared when its dtype already fits) or a tensor (an alias), or `*size` (zeros)."""
+    _device(device)
+    dt = dtypes._DEFAULT[0] if dtype is None else dtype
+    if not args:
+        return _leaf(np.zeros(0, dt))
+    first = args[0]
+    if len(args) == 1 and isinstance(first, Tensor):
+        return _alias(first, dtype, name)
+    if isinstance(first, Size) or all(isinstance(a, _INTS) for a in args):
+        return _leaf(np.zeros(_size_of(first if isinstance(first, Size) else args, name), dt))
+    if len(args) > 1 or not isinstance(first, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name}(): data must be a sequence (got "
+                        f"{', '.join(type(a).__name__ for a in args)})")
+    try:
+        return _leaf(np.asarray(first, dtype=dt) if isinstance(first, np.ndarray)
+                     else np.array(_unwrap(first), dtype=dt))
+    except ValueError as err:
+        raise TypeError(f"{name}(): could not convert the data to {dt}: {err}") from None
+
+
+_INTS = (int, np.integer)
+
+
+def _size_of(size, name):
+    size = tuple(int(s) for s in size)
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension: "
+                           f"{list(size)}")
+    return size
+
+
+def _alias(t, dtype, name):
+    """`Tensor(t)`: t's memory under a new tensor (differentiable, as PyTorch's alias)."""
+    if dtype is not None and t._data.dtype != dtype:
+        raise TypeError(f"{name}(): expected a tensor of dtype {dtypes.public(dtype)}, got one "
+                        f"of dtype {t.dtype}; convert it with .to() first")
+    if t._rg and _state.grad_enabled:
+        return t.view_as(t)
+    a = _leaf(t._data)
+    a._vc = t._vc        # same memory: in-place writes through either are seen by both
+    return a
+
+
+class _TensorType(type):
+    """The type of torch.FloatTensor & co: a constructor for one dtype, and an isinstance
+    check by dtype (`isinstance(t, FloatTensor)`), not a subclass of Tensor (as in PyTorch)."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.dtype
+
+    def __call__(cls, *args, device=None):
+        return legacy_new(args, cls.dtype.dtype, cls.__name__, device)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _tensor_type(name):
+    return _TensorType(name, (), {"dtype": dtypes.public(dtypes.TENSOR_TYPES[name]),
+                                  "__doc__": f"torch.{name}: legacy constructor of "
+                                             f"{dtypes.TENSOR_TYPES[name]} tensors."})
+
+
+FloatTensor, DoubleTensor, HalfTensor = map(_tensor_type, ("FloatTensor", "DoubleTensor",
+                                                           "HalfTensor"))
+LongTensor, IntTensor, ShortTensor = map(_tensor_type, ("LongTensor", "IntTensor",
+                                                        "ShortTensor"))
+CharTensor, ByteTensor, BoolTensor = map(_tensor_type, ("CharTensor", "ByteTensor",
+                                                        "BoolTensor"))
 
 
 def as_tensor(data, dtype=None, device=None):

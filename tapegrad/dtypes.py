@@ -1,4 +1,8 @@
-"""Dtypes (NumPy's dtype objects under PyTorch's names) and PyTorch's type promotion."""
+"""Dtypes (NumPy's dtype objects under PyTorch's names) and PyTorch's type promotion.
+
+Internal code works with NumPy dtypes (`float32` here, `t._data.dtype`); users see `dtype`
+objects (`tapegrad.float32`, `t.dtype`) that print as PyTorch's but compare and hash as NumPy's.
+"""
 import numpy as np
 
 float16 = half = np.dtype(np.float16)
@@ -16,7 +20,8 @@ _KNOWN = {float16, float32, float64, int8, uint8, int16, int32, int64, bool}
 
 
 def get_default_dtype():
-    return _DEFAULT[0]
+    """torch.get_default_dtype: the public dtype of tensors made from Python floats."""
+    return _PUBLIC[_DEFAULT[0]]
 
 
 def set_default_dtype(d):
@@ -28,9 +33,18 @@ def set_default_dtype(d):
 
 
 def as_dtype(d):
-    """Accept a NumPy dtype, a NumPy scalar type, a PyTorch-style name, or Python's bool/int/float."""
+    """The NumPy dtype of a public `dtype`, a NumPy dtype or scalar type, a tensor type
+    (`FloatTensor`), a name ('torch.float32', 'torch.FloatTensor'), or Python's bool/int/float."""
     if d is None:
         return None
+    if type(d) is dtype:
+        return d.dtype
+    if isinstance(d, np.dtype) and d in _KNOWN:
+        return d
+    if isinstance(d, str) and d.startswith("torch."):
+        return _from_torch_name(d)
+    if isinstance(getattr(d, "dtype", None), dtype):     # tapegrad.FloatTensor and the like
+        return d.dtype.dtype
     if d is _py_float:
         return _DEFAULT[0]
     if d is _py_int:
@@ -48,6 +62,93 @@ def as_dtype(d):
 
 
 _py_float, _py_int, _py_bool = type(1.0), type(1), type(True)
+_PY_TYPES = (_py_float, _py_int, _py_bool, complex)
+
+
+class dtype:
+    """torch.dtype: prints as `torch.float32`; equal to, and hashed as, its NumPy dtype, and
+    accepted by NumPy wherever a dtype is (through the `dtype` attribute NumPy looks for)."""
+
+    __slots__ = ("dtype", "kind", "itemsize", "is_floating_point", "is_complex", "is_signed",
+                 "_name")
+
+    def __init__(self, np_dtype):
+        self.dtype = np_dtype
+        self.kind = np_dtype.kind
+        self.itemsize = np_dtype.itemsize
+        self.is_floating_point = np_dtype.kind == "f"
+        self.is_complex = np_dtype.kind == "c"
+        self.is_signed = np_dtype.kind in "fic"
+        self._name = "torch." + str(np_dtype)
+
+    def __repr__(self):
+        return self._name
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __eq__(self, other):
+        if type(other) is dtype:
+            return self.dtype == other.dtype
+        # Python's float/int/bool are not dtypes here (torch.float32 != float), NumPy's are
+        if isinstance(other, (np.dtype, str)) or (isinstance(other, type) and
+                                                   other not in _PY_TYPES):
+            try:
+                return self.dtype == np.dtype(other)
+            except TypeError:
+                return False
+        return NotImplemented
+
+    def __getattr__(self, name):
+        if name == "dtype":            # not yet set: never recurse
+            raise AttributeError(name)
+        return getattr(self.dtype, name)      # the rest of NumPy's dtype API: .name, .type, ...
+
+    def __reduce__(self):
+        return _public_by_name, (str(self.dtype),)
+
+
+def _public_by_name(name):
+    return _PUBLIC[np.dtype(name)]
+
+
+def public(np_dtype):
+    """The public `dtype` object of a NumPy dtype (NumPy's own for dtypes tapegrad lacks)."""
+    p = _PUBLIC.get(np_dtype)
+    return np_dtype if p is None else p
+
+
+_PUBLIC = {d: dtype(d) for d in _KNOWN}
+
+# torch.FloatTensor and friends: the legacy tensor type of each dtype, by name
+TENSOR_TYPES = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16,
+                "LongTensor": int64, "IntTensor": int32, "ShortTensor": int16,
+                "CharTensor": int8, "ByteTensor": uint8, "BoolTensor": bool}
+_TYPE_NAME = {d: "torch." + n for n, d in TENSOR_TYPES.items()}
+
+
+def type_name(np_dtype):
+    """`Tensor.type()`: 'torch.FloatTensor' for float32, and so on."""
+    return _TYPE_NAME[np_dtype]
+
+
+def _from_torch_name(name):
+    """'torch.float32' or 'torch.FloatTensor' -> the NumPy dtype."""
+    short = name[len("torch."):]
+    d = TENSOR_TYPES.get(short)
+    if d is None:
+        d = _TORCH_ALIASES.get(short)
+    if d is None:
+        raise TypeError(f"invalid type: {name!r}")
+    return d
+
+
+_TORCH_ALIASES = {"float16": float16, "half": float16, "float32": float32, "float": float32,
+                  "float64": float64, "double": float64, "int8": int8, "uint8": uint8,
+                  "int16": int16, "short": int16, "int32": int32, "int": int32,
+                  "int64": int64, "long": int64, "bool": bool}
 _ndarray = np.ndarray
 
 

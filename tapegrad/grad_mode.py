@@ -1,13 +1,22 @@
 """Grad modes: thread-local switches for recording, usable as context managers and decorators."""
 import functools
+import inspect
 
 from .tape import _state
 
 
 class _Mode:
-    """Base: set grad mode on entry, restore the previous mode on exit; also a decorator."""
+    """Base: set grad mode on entry, restore the previous mode on exit; also a decorator
+    (with or without parentheses: `@no_grad` is `@no_grad()`)."""
 
     enabled = True
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs and cls._bare_decorator:
+            return cls()(args[0])        # `@no_grad` without parentheses
+        return super().__new__(cls)
+
+    _bare_decorator = True
 
     def __enter__(self):
         st = _state
@@ -20,14 +29,47 @@ class _Mode:
         return False
 
     def __call__(self, fn):
+        args = self._args()
+        factory = functools.partial(self.__class__, *args)
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(factory, fn)
+
         @functools.wraps(fn)
-        def wrapped(*args, **kwargs):
-            with self.__class__(*self._args()):
-                return fn(*args, **kwargs)
+        def wrapped(*a, **kw):
+            with factory():
+                return fn(*a, **kw)
         return wrapped
+
+    def clone(self):
+        return self.__class__(*self._args())
 
     def _args(self):
         return ()
+
+
+def _wrap_generator(factory, fn):
+    """A generator function whose body runs in the mode at every resume, as PyTorch's
+    decorators do; the caller's code between resumes keeps the caller's mode."""
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        step, arg = gen.send, None
+        while True:
+            try:
+                with factory():
+                    value = step(arg)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                arg = yield value
+                step = gen.send
+            except GeneratorExit:
+                with factory():
+                    gen.close()
+                raise
+            except BaseException as err:      # thrown in by the caller: pass it on
+                step, arg = gen.throw, err
+    return generator
 
 
 class no_grad(_Mode):
@@ -44,6 +86,8 @@ class enable_grad(_Mode):
 
 class set_grad_enabled(_Mode):
     """Set grad mode to `mode`: as a function call, a context manager, or a decorator."""
+
+    _bare_decorator = False
 
     def __init__(self, mode):
         self.enabled = bool(mode)
@@ -62,7 +106,8 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like no_grad (torch.inference_mode); `inference_mode(False)` leaves grad mode as is."""
+    """torch.inference_mode: no_grad that also marks inference; `inference_mode(False)` turns
+    grad mode on and inference off, even inside no_grad (as PyTorch's InferenceMode(false))."""
 
     def __init__(self, mode=True):
         self.mode = bool(mode)
@@ -70,8 +115,7 @@ class inference_mode(_Mode):
     def __enter__(self):
         st = _state
         self._prev = (st.grad_enabled, st.inference)
-        if self.mode:
-            st.grad_enabled, st.inference = False, True
+        st.grad_enabled, st.inference = not self.mode, self.mode
         return self
 
     def _args(self):

@@ -34,7 +34,7 @@ class Tensor:
     # ---- array facts -------------------------------------------------------------------------
     shape = property(lambda self: Size(self._data.shape), doc="Size of each dimension.")
     dtype = property(lambda self: dtypes.public(self._data.dtype),
-                     doc="The public dtype (prints as `torch.float32`); internals use `_data.dtype`.")
+                     doc="The public dtype (prints as `torch.float32`); internals use _data.dtype")
     ndim = property(lambda self: self._data.ndim)
     device = property(lambda self: _CPU)
     is_cuda = False
@@ -360,7 +360,14 @@ class Tensor:
 
     @property
     def mT(self):
-        return _shape.transpose(self, -2, -1)
+        return _shape.adjoint(self, "mT")
+
+    @property
+    def mH(self):
+        return _shape.adjoint(self, "mH")
+
+    def adjoint(self):
+        return _shape.adjoint(self)
 
 
 builtins_bool = type(True)

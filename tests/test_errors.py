@@ -87,5 +87,5 @@ def test_error_messages_name_shapes_and_dtypes():
     with pytest.raises(RuntimeError) as info:
         tg.ones(2, 3) * tg.ones(4, dtype=tg.float64)
     message = str(info.value)
-    assert "mul" in message and "(2, 3) float32" in message and "(4,) float64" in message
+    assert "mul" in message and "(2, 3) torch.float32" in message and "(4,) torch.float64" in message
     np.testing.assert_equal(tg.ones(2).numpy(), [1, 1])

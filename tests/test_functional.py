@@ -89,7 +89,7 @@ def _same(got, want, path="result"):
         return
     assert isinstance(got, tg.Tensor), f"{path}: {type(got).__name__}, torch gives a Tensor"
     assert tuple(got.shape) == tuple(want.shape), f"{path}: {got.shape} vs {tuple(want.shape)}"
-    assert str(got.dtype) == str(want.dtype).replace("torch.", ""), path
+    assert str(got.dtype) == str(want.dtype), path
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-10,
                                atol=1e-12, err_msg=path)
 

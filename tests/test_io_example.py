@@ -14,7 +14,7 @@ def test_load_torch_checkpoint_example():
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert "0.weight: (8, 4) float32" in lines and "2.bias: (3,) float32" in lines
+    assert "0.weight: (8, 4) torch.float32" in lines and "2.bias: (3,) torch.float32" in lines
     diff = next(line for line in lines if line.startswith("max |tapegrad - PyTorch|"))
     assert float(diff.split(": ")[1]) < 1e-6
     assert "<All keys matched successfully>" in lines

@@ -48,7 +48,7 @@ def test_binary_promotion_matches_pytorch(a, b):
         tx = torch.ones(shapes[0], dtype=getattr(torch, a))
         ty = torch.ones(shapes[1], dtype=getattr(torch, b))
         for op in (lambda u, v: u + v, lambda u, v: u * v, lambda u, v: u / v):
-            assert str(op(x, y).dtype) == str(op(tx, ty).dtype).replace("torch.", "")
+            assert str(op(x, y).dtype) == str(op(tx, ty).dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
@@ -56,7 +56,7 @@ def test_python_scalar_promotion_matches_pytorch(dtype):
     torch = pytest.importorskip("torch")
     x, tx = tg.ones(2, dtype=getattr(tg, dtype)), torch.ones(2, dtype=getattr(torch, dtype))
     for op in (lambda u: u + 1, lambda u: u * 2.5, lambda u: u / 2, lambda u: 2 ** u):
-        assert str(op(x).dtype) == str(op(tx).dtype).replace("torch.", "")
+        assert str(op(x).dtype) == str(op(tx).dtype)
 
 
 def test_float32_stays_float32_through_ops_and_grads():

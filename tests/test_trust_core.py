@@ -350,3 +350,28 @@ def test_dead_graph_is_swept_from_the_tape():
     for _ in range(3):
         (w * 2).sum().backward()
     assert len(tape._refs) < 10_000
+
+
+# ---- l) index tensors modified in place after use ---------------------------------------------------
+@pytest.mark.parametrize("use", [
+    lambda x, i: x.gather(0, i.reshape(1, 2).expand(1, 2)),
+    lambda x, i: x.index_select(0, i),
+    lambda x, i: x[i],
+])
+def test_index_changed_after_use_does_not_change_the_gradient(use):
+    # torch raises here; tapegrad keeps the index as it was when the op ran
+    x = T.arange(6.0).reshape(3, 2).requires_grad_()
+    i = T.tensor([0, 2])
+    y = use(x, i)
+    i.add_(1) if isinstance(i, T.Tensor) else None
+    y.sum().backward()
+    assert x.grad[0].sum().item() > 0 and x.grad[1].sum().item() == 0
+
+
+def test_mask_changed_after_masked_fill_does_not_change_the_gradient():
+    x = T.ones(4, requires_grad=True)
+    m = T.tensor([True, False, True, False])
+    y = x.masked_fill(m, 0.0)
+    m.logical_not_() if hasattr(m, "logical_not_") else m.copy_(~m)
+    y.sum().backward()
+    np.testing.assert_array_equal(_grad(x), [0, 1, 0, 1])

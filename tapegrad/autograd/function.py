@@ -14,6 +14,7 @@ import numpy as np
 from ..tape import Primitive, _record, _restore, _leaf, _state
 from ..tensor import Tensor
 from ..engine import _RELEASED
+from ..inplace import _snapshot, _rebase
 
 
 class FunctionCtx:
@@ -23,6 +24,7 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self.materialize_grads = True
         self.non_differentiable = ()
+        self.dirty = ()
         self._saved = ()
         self._versions = ()
         self._out_index = {}     # position in _saved -> index among the entry's outputs
@@ -60,6 +62,11 @@ class FunctionCtx:
         """Outputs that get no gradient (e.g. indices); backward still receives zeros for them."""
         self.non_differentiable = tensors
 
+    def mark_dirty(self, *tensors):
+        """Inputs that forward modified in place and returns: the returned tensor is the input
+        object itself, with this Function as its new history (torch's ctx.mark_dirty)."""
+        self.dirty = tensors
+
     def set_materialize_grads(self, value):
         """With False, backward receives None (not zeros) for outputs that got no gradient."""
         self.materialize_grads = bool(value)
@@ -80,25 +87,31 @@ class FunctionBackward(Primitive):
         self.ctx = ctx
         self.layout = layout     # per forward output: diff index | (shape, dtype) | None
         self.n_out = n_out
+        self.received = [False] * n_out     # which outputs got a gradient in this replay
         self.name = cls.__name__
         self.grad_fn_name = cls.__name__ + "Backward"
 
+    op = None            # no op function stands behind it
+
     def release(self, entry):
+        saved = self.ctx._saved
         super().release(entry)
+        if saved:
+            entry.inputs = None     # its backward read them: a second one must fail
         self.ctx._saved = ()
 
     def vjp(self, entry, gs):
         """Call the user's backward with one gradient per forward output; check what it returns."""
         ctx = self.ctx
         mat = ctx.materialize_grads
+        received = self.received
+        self.received = [False] * self.n_out
         grads = []
         for spec in self.layout:
             if type(spec) is int:
-                g = gs[spec]
-                # the engine fills an output that got no cotangent with constant zeros;
-                # for a linear backward, None is the same thing
-                if not mat and self.n_out > 1 and g._entry is None and not g._data.any():
-                    g = None
+                # the engine fills an output that got no gradient with zeros; without
+                # materialize_grads only those become None (a real zero gradient stays)
+                g = gs[spec] if mat or self.n_out == 1 or received[spec] else None
             elif spec is not None and mat:
                 g = _leaf(np.zeros(*spec))
             else:
@@ -196,6 +209,7 @@ def _wrap(cls, ctx, args, result):
     """Record `result`'s differentiable outputs as one entry; others pass through untouched."""
     single = not isinstance(result, tuple)
     outs = (result,) if single else result
+    _check_dirty(cls, ctx, args, outs)
     nondiff = ctx.non_differentiable
     layout, diff = [], []
     for o in outs:
@@ -210,22 +224,69 @@ def _wrap(cls, ctx, args, result):
         return result
     node = FunctionBackward(cls, ctx, tuple(layout), len(diff))
     arrays = diff[0]._data if len(diff) == 1 else tuple(o._data for o in diff)
-    wrapped = _record(node, args, {}, arrays)
+    wrapped = _record(node, _before_dirty(args, ctx.dirty), {}, arrays)
     wrapped = (wrapped,) if len(diff) == 1 else wrapped
     for o, w in zip(diff, wrapped):
         w._vc = o._vc        # in-place changes to an output count against what was saved
-    ctx._entry = weakref.ref(wrapped[0]._entry)
+    entry = wrapped[0]._entry
+    ctx._entry = weakref.ref(entry)
+    if not ctx.materialize_grads and len(diff) > 1:
+        _watch_outputs(node, entry)
     # saved outputs come back wired to this entry (for double backward); an input returned
-    # as-is stays an input, with its own history
+    # as-is stays an input, with its own history (unless marked dirty: then it is an output)
     ctx._out_index = {k: j for k, t in enumerate(ctx._saved) for j, o in enumerate(diff)
                       if t is o and not any(t is a for a in args)}
     final = []
     for o, spec in zip(outs, layout):
         if type(spec) is int:
-            final.append(wrapped[spec])
+            final.append(_rebase_dirty(o, wrapped[spec]) if _is_in(o, ctx.dirty)
+                         else wrapped[spec])
         else:
             final.append(o.detach() if isinstance(o, Tensor) and o._rg else o)
     return final[0] if single else tuple(final)
+
+
+def _is_in(t, tensors):
+    return any(t is x for x in tensors)
+
+
+def _check_dirty(cls, ctx, args, outs):
+    """Dirty tensors must be inputs returned as outputs, and not leaves that require grad."""
+    for t in ctx.dirty:
+        if not _is_in(t, args):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty only accepts input tensors, but got "
+                               f"a tensor of shape {list(t.shape)} that is not an input")
+        if not _is_in(t, outs):
+            raise RuntimeError(f"{cls.__name__}: some elements marked as dirty during the "
+                               "forward method were not returned as output. The inputs that "
+                               "are modified inplace must all be outputs of the Function.")
+        t._write_check(f"{cls.__name__} (mark_dirty)")    # a leaf that requires grad...
+
+
+def _before_dirty(args, dirty):
+    """The entry's inputs: a dirty input is replaced by a stand-in for its value before
+    forward (its old history), since the input object itself takes the new history."""
+    if not dirty:
+        return args
+    return tuple(_snapshot(a) if isinstance(a, Tensor) and _is_in(a, dirty) else a
+                 for a in args)
+
+
+def _rebase_dirty(t, wrapped):
+    """The dirty input `t` takes the recorded entry as history, exactly as after an in-place
+    op (its base and views too, if it is a view); it is returned to the user."""
+    _rebase(t, wrapped)
+    return t
+
+
+def _watch_outputs(node, entry):
+    """Without materialize_grads, note which outputs get a gradient (hooks run only on those),
+    so that only the missing ones become None."""
+    def watcher(i):
+        def hook(g):
+            node.received[i] = True
+        return hook
+    entry.hooks = {i: [watcher(i)] for i in range(node.n_out)}
 
 
 class _DelayedError(Function):

@@ -335,13 +335,18 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for a scalar func (torch.autograd.functional.hvp).
 
-    The Hessian of a twice differentiable function is symmetric, so H v = (v^T H)^T: one
-    backward through the gradient instead of PyTorch's two (double-backward trick).
+    By the double-vjp trick, not as (v^T H)^T: the two differ when the double backward is not
+    symmetric (a custom Function's backward, a non-smooth point).
     """
     is_inputs_tuple, inputs, v, outputs, jac = _scalar_grad(func, inputs, v, create_graph,
                                                             strict, "hvp")
+    with enable_grad():
+        # u -> H^T u is linear in u, so its gradient w.r.t. u along v is H v; u's value never
+        # matters and zeros keep it finite
+        us = tuple(_leaf(np.zeros_like(x._data)).requires_grad_(True) for x in inputs)
+        double_back = _autograd_grad(jac, inputs, us, create_graph=True)
     with enable_grad() if create_graph else nullcontext():
-        grads = _autograd_grad(jac, inputs, v, create_graph=create_graph)
+        grads = _autograd_grad(double_back, us, v, create_graph=create_graph)
         res = _fill_in_zeros(grads, inputs, strict, "double_back_trick")
     return (_postprocess(outputs, create_graph)[0],
             _unpack(_postprocess(res, create_graph), is_inputs_tuple))

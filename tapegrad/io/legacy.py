@@ -26,7 +26,7 @@ def read(data, encoding="utf-8"):
     if type(info) is not dict or type(info.get("little_endian", True)) is not bool:
         raise RuntimeError("load: malformed system info in the legacy checkpoint")
     byteorder = "little" if info.get("little_endian", True) else "big"
-    storages, left = {}, [len(data) - pos]
+    storages, views, left = {}, {}, [len(data) - pos]
 
     def persistent_load(pid):
         kind, key, numel = tensors.storage_id(pid, 6)
@@ -34,18 +34,13 @@ def read(data, encoding="utf-8"):
         if storage is None:
             nbytes = numel * kind.file_dtype.itemsize
             if nbytes > left[0]:     # allocated before its bytes are read: bound it by the file
-                raise RuntimeError(f"load: storage {key!r} declares {nbytes} bytes, more than "
-                                   "the file holds")
+                raise RuntimeError(f"load: storage {key[:40]!r} declares {tensors.show(nbytes)} "
+                                   "bytes, more than the file holds")
             left[0] -= nbytes
             storage = storages[key] = tensors.Storage(kind, numel)
         elif storage.kind is not kind or storage.array.size != numel:
-            raise RuntimeError(f"load: storage {key!r} is declared twice, differently")
-        view = pid[5]
-        if view is None:
-            return storage
-        if type(view) is not tuple or len(view) != 3:
-            raise UnpicklingError("load: malformed storage view in a persistent id")
-        return storage.slice(view[1], view[2])
+            raise RuntimeError(f"load: storage {key[:40]!r} is declared twice, differently")
+        return storage if pid[5] is None else _view(views, key, storage, pid[5])
 
     # The object is unpickled twice: first to meet its storages (their bytes come after it),
     # then, with the storages filled, to build the tensors from them.
@@ -72,6 +67,20 @@ def read(data, encoding="utf-8"):
     if len(filled) != len(storages):
         raise RuntimeError("load: the legacy checkpoint lacks the bytes of some storages")
     return Unpickler(data, pos, persistent_load, encoding, budget).load()
+
+
+def _view(views, key, storage, spec):
+    """The view storage `spec` = (view key, offset, numel) of `storage`: one object per view
+    key, as PyTorch makes, whichever tensors and passes name it."""
+    if type(spec) is not tuple or len(spec) != 3 or type(spec[0]) not in (str, bytes):
+        raise UnpicklingError("load: malformed storage view in a persistent id")
+    seen = views.get(spec[0])
+    if seen is None:
+        seen = views[spec[0]] = (key, spec[1:], storage.slice(spec[1], spec[2]))
+    elif seen[:2] != (key, spec[1:]):
+        raise RuntimeError(f"load: storage view {str(spec[0])[:40]!r} is declared twice, "
+                           "differently")
+    return seen[2]
 
 
 def _plain(data, pos):

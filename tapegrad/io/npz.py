@@ -11,16 +11,16 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import from_numpy
-from .zipformat import read_record
+from . import tensors
+from .zipformat import Records
 
 
 def read_npz(zf, size):
     """The `.npy` members of zip archive `zf` as an OrderedDict name -> Tensor."""
-    out = OrderedDict()
+    out, records = OrderedDict(), Records(zf, size)
     for info in zf.infolist():
         if info.filename.endswith(".npy"):
-            out[info.filename[:-4]] = read_npy(read_record(zf, info.filename, size),
-                                               info.filename)
+            out[info.filename[:-4]] = read_npy(records.read(info.filename), info.filename)
     return out
 
 
@@ -41,13 +41,12 @@ def read_npy(data, name="array"):
     except TypeError:
         raise RuntimeError(f"load: {name} has dtype {dt}, which tapegrad does not "
                            "support") from None
-    count = 1
-    for n in shape:
-        if type(n) is not int or n < 0:
-            raise RuntimeError(f"load: {name} has an invalid shape {shape}")
-        count *= n
+    if any(type(n) is not int or n < 0 for n in shape):
+        raise RuntimeError(f"load: {name} has an invalid shape {tensors.show_dims(shape)}")
     start = f.tell()
-    if count * dt.itemsize > len(data) - start:
-        raise RuntimeError(f"load: {name} is truncated: its header says {shape} {dt}")
+    count = tensors.count(shape, (len(data) - start) // max(dt.itemsize, 1))
+    if count is None:
+        raise RuntimeError(f"load: {name} is truncated: its header says "
+                           f"{tensors.show_dims(shape)} {dt}")
     flat = np.frombuffer(data, dt, count, start)
     return from_numpy(flat.reshape(shape, order="F" if fortran else "C").astype(native))

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import nn
+from .. import dtypes, nn
 from ..tensor import Device, Size, Tensor
 from . import tensors
 
@@ -116,6 +116,8 @@ class Pickler:
             return self._dict(obj)
         if isinstance(obj, np.generic) and obj.dtype.kind in "biuf":
             return self.save(obj.item())
+        if isinstance(obj, dtypes.dtype):       # tapegrad.float32 and friends
+            obj = obj.dtype
         if isinstance(obj, np.dtype) and obj in tensors.BY_DTYPE:
             return self._global("torch", tensors.BY_DTYPE[obj].name)
         raise TypeError(f"save: can't save an object of type {type(obj).__name__}: a "

@@ -2,8 +2,16 @@
 import io
 import os
 import pickle
+import re
 import secrets
+import stat
+import time
 import zipfile
+
+try:
+    import fcntl
+except ImportError:     # Windows
+    fcntl = None
 
 from ..tensor import Device
 from . import legacy, npz, safetensors, zipformat
@@ -44,6 +52,7 @@ def _load(f, name, encoding):
     try:
         if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
             zf = zipfile.ZipFile(f)
+            zipformat.check_names(zf)
             prefix = zipformat.is_checkpoint(zf)
             if prefix is not None:
                 return zipformat.read(zf, prefix, f.size, encoding)
@@ -104,6 +113,9 @@ def _check_map_location(m):
         Device(spec)    # raises for a device other than the CPU
 
 
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
     """torch.save: write `obj` in PyTorch's zip checkpoint format, which
     torch.load(f, weights_only=True) reads (pickle protocol 2, torch.save's default, whatever
@@ -128,17 +140,20 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
 
 def _atomic_write(path, write):
     """Write `path` so that it holds either its old contents or all of the new ones."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    folder, base = os.path.split(os.path.abspath(path))
+    _sweep(folder, base)
+    fd, tmp = _temporary(folder, base)
     try:
         with os.fdopen(fd, "wb") as out:
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
+            if os.path.exists(path):
+                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+            if fcntl is not None:      # renamed while locked: no sweep may take it before
+                os.replace(tmp, path)
+        if fcntl is None:              # Windows renames no open file
+            os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -149,3 +164,71 @@ def _atomic_write(path, write):
             os.fsync(dirfd)
         finally:
             os.close(dirfd)
+
+
+def _temporary(folder, base):
+    """A new temporary file `.base.XXXXXXXX.tmp` in `folder`: (fd, path). On POSIX it stays
+    locked while it lives, which tells other saves' sweeps that it is not stale."""
+    for _ in range(16):
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        except FileExistsError:
+            continue
+        if fcntl is None or _locked(fd, tmp):
+            return fd, tmp
+        os.close(fd)
+    raise RuntimeError(f"save: could not create a temporary file for {base!r} in {folder!r}")
+
+
+def _locked(fd, tmp):
+    """Lock our new temporary; False if a sweep got to it first (took its lock or removed it)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:             # a file system without flock: no sweep can remove it either
+        return True
+    try:
+        return os.stat(tmp).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _sweep(folder, base):
+    """Remove the temporaries of earlier saves of `base` that died mid-write (kill -9): named
+    as _temporary names them, ours, empty or a zip's start, and not locked by a live save
+    (where there are no locks: untouched for an hour)."""
+    pattern = re.compile(r"\." + re.escape(base) + r"\.[0-9a-f]{8}\.tmp")
+    try:
+        names = [e.name for e in os.scandir(folder)
+                 if pattern.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            _remove_if_stale(os.path.join(folder, name))
+        except OSError:         # gone already, locked, not ours: leave it
+            pass
+
+
+def _remove_if_stale(path):
+    fd = os.open(path, os.O_RDONLY | _O_BINARY | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_NONBLOCK", 0))
+    stale = False
+    try:
+        st = os.fstat(fd)
+        if (not stat.S_ISREG(st.st_mode) or os.read(fd, 4) not in (b"", b"PK\x03\x04")
+                or (hasattr(os, "getuid") and st.st_uid != os.getuid())):
+            return
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)    # raises while a save writes it
+        elif time.time() - st.st_mtime < 3600:
+            return
+        stale = os.stat(path, follow_symlinks=False).st_ino == st.st_ino
+        if stale and fcntl is not None:
+            os.unlink(path)     # under the lock
+    finally:
+        os.close(fd)
+    if stale and fcntl is None:
+        os.unlink(path)

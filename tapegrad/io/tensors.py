@@ -65,15 +65,17 @@ def supported(kind):
 
 
 class Storage:
-    """A storage from a checkpoint: `array` holds its elements, in native byte order."""
+    """A storage from a checkpoint: `array` holds its elements, in native byte order. A view
+    storage (legacy format) shares its root's array and the root's converted copies."""
 
-    __slots__ = ("kind", "array", "byteorder", "_views")
+    __slots__ = ("kind", "array", "byteorder", "_views", "_root", "_offset")
 
     def __init__(self, kind, numel):
         self.kind = supported(kind)
         self.array = np.empty(numel, kind.dtype)
         self.byteorder = "little"
         self._views = {}
+        self._root, self._offset = self, 0
 
     def fill(self, data, byteorder="little"):
         """Set the elements from their bytes as the file holds them (`byteorder` endian)."""
@@ -86,6 +88,7 @@ class Storage:
         else:
             self.array[...] = src
         self.byteorder = byteorder
+        self._views.clear()     # conversions made before the bytes arrived (legacy first pass)
 
     def view_as(self, kind):
         """This untyped storage's bytes as elements of `kind` (_rebuild_tensor_v3)."""
@@ -93,30 +96,66 @@ class Storage:
             if kind.name != self.kind.name:
                 raise RuntimeError(f"load: a {self.kind.name} storage is used as {kind.name}")
             return self.array
-        flat = self._views.get(kind.name)
+        size = supported(kind).file_dtype.itemsize
+        # Views of one root share its conversions: at most one per dtype and byte phase, so
+        # many views cost no more than the root itself.
+        flat = self._root._converted(kind, self._offset % size)
+        first = self._offset // size
+        return flat[first:first + self.array.size // size]
+
+    def _converted(self, kind, phase):
+        """This root's bytes from byte `phase` on, as whole elements of `kind` (cached)."""
+        flat = self._views.get((kind.name, phase))
         if flat is None:
-            supported(kind)
-            n = self.array.size // kind.file_dtype.itemsize
-            flat = self.array[:n * kind.file_dtype.itemsize]
-            if kind is BFLOAT16 or self.byteorder != "little" or not kind.file_dtype.isnative:
-                converted = Storage(kind, n)     # a converted copy, shared by its tensors
-                converted.fill(flat, self.byteorder)
+            size = kind.file_dtype.itemsize
+            raw = self.array[phase:]
+            raw = raw[:raw.size // size * size]
+            if (kind is BFLOAT16 or self.byteorder != "little" or not kind.file_dtype.isnative
+                    or phase):      # phase: a copy, so that the elements are aligned
+                converted = Storage(kind, raw.size // size)
+                converted.fill(raw, self.byteorder)
                 flat = converted.array
             else:
-                flat = flat.view(kind.dtype)
-            self._views[kind.name] = flat
+                flat = raw.view(kind.dtype)
+            self._views[(kind.name, phase)] = flat
         return flat
 
     def slice(self, offset, numel):
         """A view storage on elements [offset, offset + numel) (legacy storage views)."""
         offset, numel = _index(offset, "storage view offset"), _index(numel, "storage view size")
         if offset + numel > self.array.size:
-            raise RuntimeError(f"load: a storage view [{offset}, {offset + numel}) lies outside "
-                               f"its storage of {self.array.size} elements")
+            raise RuntimeError(f"load: a storage view [{show(offset)}, {show(offset + numel)}) "
+                               f"lies outside its storage of {self.array.size} elements")
         view = Storage.__new__(Storage)
         view.kind, view.byteorder, view._views = self.kind, self.byteorder, {}
+        view._root, view._offset = self._root, self._offset + offset
         view.array = self.array[offset:offset + numel]
         return view
+
+
+def show(n):
+    """An int for an error message: a huge one by its size (str() of a 100,000-bit int is
+    slow, and refused past 4300 digits)."""
+    return str(n) if -2 ** 64 < n < 2 ** 64 else f"<a {n.bit_length()}-bit integer>"
+
+
+def show_dims(seq):
+    """A shape or stride list for an error message, huge entries and long lists shortened."""
+    items = [show(x) if type(x) is int else type(x).__name__ for x in seq[:8]]
+    return "[" + ", ".join(items + ["..."] * (len(seq) > 8)) + "]"
+
+
+def count(shape, limit=2 ** 62):
+    """The product of `shape` (non-negative ints), or None when it exceeds `limit`: stops
+    early, so that a long shape of big dims costs no big-integer arithmetic."""
+    if 0 in shape:
+        return 0
+    n = 1
+    for d in shape:
+        n *= d
+        if n > limit:
+            return None
+    return n
 
 
 def storage_id(pid, length):
@@ -152,24 +191,22 @@ def view(flat, offset, size, stride):
     """The strided view `flat[offset + sum(i * stride)]` of shape `size`, bounds-checked."""
     offset = _index(offset, "storage offset")
     shape, strides = _ints(size, "tensor size"), _ints(stride, "tensor stride")
+    geometry = f"size {show_dims(shape)}, stride {show_dims(strides)}"
     if len(shape) != len(strides) or min(shape + strides, default=0) < 0:
-        raise RuntimeError(f"load: invalid tensor geometry: size {list(shape)}, stride "
-                           f"{list(strides)} (sizes and strides must be non-negative, one each)")
-    numel = 1
-    for n in shape:
-        numel *= n
+        raise RuntimeError(f"load: invalid tensor geometry: {geometry} (sizes and strides must "
+                           "be non-negative, one each)")
     item = flat.itemsize
-    if max((numel,) + strides) * item >= 2 ** 62:
-        raise RuntimeError(f"load: tensor of size {list(shape)}, stride {list(strides)} is too "
-                           "large")
+    numel = count(shape, 2 ** 62 // item)
+    if numel is None or max(shape + strides + (offset,)) >= 2 ** 62 // item:
+        raise RuntimeError(f"load: tensor of {geometry} and storage offset {show(offset)} is "
+                           "too large")
     byte_strides = tuple(s * item for s in strides)
     if numel == 0:
         return np.ndarray(shape, flat.dtype, buffer=flat[:0], strides=byte_strides)
     last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
     if last >= flat.size:
-        raise RuntimeError(f"load: tensor of size {list(shape)}, stride {list(strides)} and "
-                           f"storage offset {offset} needs {last + 1} elements, but its storage "
-                           f"holds {flat.size}")
+        raise RuntimeError(f"load: tensor of {geometry} and storage offset {offset} needs "
+                           f"{show(last + 1)} elements, but its storage holds {flat.size}")
     return np.ndarray(shape, flat.dtype, buffer=flat, offset=offset * item, strides=byte_strides)
 
 

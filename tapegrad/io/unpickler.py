@@ -179,9 +179,11 @@ class Unpickler:
         if type(state) is tuple and len(state) == 2 and state[1] is None:
             state = state[0]
         # torch.save pickles a state_dict's `_metadata` attribute this way; nothing else may
-        # set attributes, and none that would shadow a method.
+        # set attributes, and none that would shadow a method: copy and pickle look up
+        # `__deepcopy__`, `__reduce_ex__` ... on the instance, so no dunder either.
         if (type(inst) not in (OrderedDict, Counter) or type(state) is not dict
-                or any(type(k) is not str or hasattr(type(inst), k) for k in state)):
+                or any(type(k) is not str or hasattr(type(inst), k) or _is_dunder(k)
+                       for k in state)):
             raise UnpicklingError(f"load: refusing to set the state of a {type(inst).__name__} "
                                   "(BUILD is only allowed for an OrderedDict's attributes)")
         inst.__dict__.update(state)
@@ -247,6 +249,10 @@ class Unpickler:
     def _int_line(self):
         line = self._line()     # protocol 0 spells booleans as the ints 00 and 01
         self.stack.append(False if line == b"00" else True if line == b"01" else int(line))
+
+
+def _is_dunder(name):
+    return name.startswith("__") and name.endswith("__")
 
 
 def _describe(obj):

@@ -28,9 +28,10 @@ def read(zf, prefix, size, encoding="utf-8"):
     if f"{prefix}/constants.pkl" in zf.NameToInfo:
         raise RuntimeError("load: this is a TorchScript archive (torch.jit.save); load it with "
                            "PyTorch and save its state_dict() instead")
+    records = Records(zf, size)
     byteorder = "little"
     if f"{prefix}/byteorder" in zf.NameToInfo:
-        byteorder = read_record(zf, f"{prefix}/byteorder", size).decode("ascii", "replace")
+        byteorder = records.read(f"{prefix}/byteorder").decode("ascii", "replace")
         if byteorder not in ("little", "big"):
             raise RuntimeError(f"load: unknown byte order {byteorder[:16]!r} in the checkpoint")
     storages = {}
@@ -40,39 +41,82 @@ def read(zf, prefix, size, encoding="utf-8"):
         storage = storages.get(key)
         if storage is None:
             itemsize = kind.file_dtype.itemsize
-            data = read_record(zf, f"{prefix}/data/{key}", size, numel * itemsize)
+            data = records.read(f"{prefix}/data/{key}", numel * itemsize)
             storage = storages[key] = tensors.Storage(kind, numel)
             storage.fill(data, byteorder)
         elif storage.kind is not kind or storage.array.size < numel:
-            raise RuntimeError(f"load: storage {key!r} is declared twice, differently")
+            raise RuntimeError(f"load: storage {key[:40]!r} is declared twice, differently")
         return storage
 
-    pickle_bytes = read_record(zf, f"{prefix}/data.pkl", size)
+    pickle_bytes = records.read(f"{prefix}/data.pkl")
     return Unpickler(pickle_bytes, 0, persistent_load, encoding, budget=4 * size + 2 ** 20).load()
 
 
-def read_record(zf, name, size, need=None):
-    """The bytes of record `name`, checked against what the archive can hold; `need`: the
-    least it must hold (all of it is read, so its CRC is checked)."""
-    info = zf.NameToInfo.get(name)
-    if info is None:
-        raise RuntimeError(f"load: the checkpoint has no record {name!r}")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise RuntimeError(f"load: record {name!r} uses an unsupported compression method")
-    if info.compress_size > size or (info.compress_type == zipfile.ZIP_STORED
-                                     and info.file_size != info.compress_size):
-        raise RuntimeError(f"load: record {name!r} claims more bytes than the file holds")
-    if need is not None and info.file_size < need:
-        raise RuntimeError(f"load: storage record {name!r} holds {info.file_size} bytes but "
-                           f"its tensors need {need}")
-    try:
-        with zf.open(info) as f:
-            data = f.read()
-    except Exception as e:     # a bad CRC or local header, a broken deflate stream
-        raise RuntimeError(f"load: record {name!r} is corrupt ({type(e).__name__})") from e
-    if len(data) < (info.file_size if need is None else need):
-        raise RuntimeError(f"load: record {name!r} is truncated")
-    return data
+def check_names(zf):
+    """Refuse an archive that holds two records of one name: readers disagree on which one
+    counts (zipfile takes the last, PyTorch the first), so one file shows two contents."""
+    if len(zf.NameToInfo) != len(zf.filelist):
+        seen = set()
+        twice = next(i.filename for i in zf.filelist if i.filename in seen or seen.add(i.filename))
+        raise RuntimeError(f"load: the archive holds two records named {twice[:200]!r}; refused")
+
+
+class Records:
+    """Reads an archive's records so that, together, they cost no more than the file: the
+    records read may not share bytes of the file (their compressed sizes add up to at most
+    its size), and inflate to at most INFLATE_RATIO times its size (plus INFLATE_FLOOR)."""
+
+    INFLATE_RATIO, INFLATE_FLOOR = 32, 64 * 2 ** 20
+    CHUNK = 2 ** 20
+
+    def __init__(self, zf, size):
+        self.zf, self.size = zf, size
+        self.stored = 0         # compressed bytes of the records read so far
+        self.inflated = 0       # and what they held
+        self.limit = self.INFLATE_RATIO * size + self.INFLATE_FLOOR
+
+    def read(self, name, need=None):
+        """The bytes of record `name`; `need`: the exact size it must have (a storage's)."""
+        info = self.zf.NameToInfo.get(name)
+        if info is None:
+            raise RuntimeError(f"load: the checkpoint has no record {name!r}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise RuntimeError(f"load: record {name!r} uses an unsupported compression method")
+        if need is not None and info.file_size != need:    # PyTorch's check too
+            raise RuntimeError(f"load: storage record {name!r} holds {info.file_size} bytes but "
+                               f"its storage declares {tensors.show(need)}")
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+            raise RuntimeError(f"load: stored record {name!r} has two different sizes")
+        self.stored += info.compress_size
+        self.inflated += info.file_size
+        if self.stored > self.size:
+            raise RuntimeError(f"load: record {name!r} claims more bytes than the file holds "
+                               "(records read so far overlap, or lie about their size)")
+        if self.inflated > self.limit:
+            raise RuntimeError(f"load: record {name!r} inflates to {info.file_size} bytes, "
+                               f"more than a {self.size}-byte file may (a zip bomb?)")
+        data = self._read(info)
+        return data if need is not None else bytes(data)
+
+    def _read(self, info):
+        """The record's data, inflated a chunk at a time: zipfile inflates all that one read
+        asks for before cutting it to the declared size."""
+        data = bytearray(info.file_size)
+        try:
+            with self.zf.open(info) as f:
+                pos = 0
+                while pos < len(data):
+                    chunk = f.read(min(self.CHUNK, len(data) - pos))
+                    if not chunk:
+                        break
+                    data[pos:pos + len(chunk)] = chunk
+                    pos += len(chunk)
+        except Exception as e:     # a bad CRC or local header, a broken deflate stream
+            raise RuntimeError(f"load: record {info.filename!r} is corrupt "
+                               f"({type(e).__name__})") from e
+        if pos < len(data):
+            raise RuntimeError(f"load: record {info.filename!r} is truncated")
+        return data
 
 
 # ---- writing -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ..ops import nn as _ops
 from ..ops.elementwise import abs as _abs, exp, log, relu, where
 from ..ops.nn import log_softmax
 from ..ops.reduction import mean, sum as _sum
-from ..ops.shape import reshape
+from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from .module import Module
 
@@ -42,6 +42,9 @@ def _pointwise(op, input, target, reduction, weight):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                       f"size ({input.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
+        # PyTorch broadcasts both first, so a 0-d target takes part in dtype promotion
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        input, target = broadcast_to(input, shape), broadcast_to(target, shape)
     loss = op(input - target)
     if weight is None:
         return _reduce(loss, reduction)
@@ -134,7 +137,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if reduction == "mean":
         kept = t[~ignored]
         total = float(kept.size) if weight is None else float(weight._data[kept].sum())
-        smooth = _sum(smooth) / total
+        # nothing left to average over: NaN, as PyTorch (ignored entries still get exactly 0)
+        smooth = _sum(smooth) * (1 / total if total else np.nan)
     else:
         smooth = _reduce(smooth, reduction)
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n)

@@ -37,6 +37,14 @@ def _zeros(g):
     return _const(g, np.zeros_like(_data(g)))
 
 
+def _is_bool(v):
+    return type(v) is np.ndarray and v.dtype == np.bool_
+
+
+def _dtype_of(v):
+    return v.dtype if type(v) is np.ndarray else type(v).__name__
+
+
 # ---- arithmetic ------------------------------------------------------------------------------
 @primitive(linear=True, raw=True)
 def add(x, y, alpha=1):
@@ -51,8 +59,14 @@ defvjp(add,
 
 @primitive(linear=True, raw=True)
 def sub(x, y, alpha=1):
-    x, y = promote(x, y)
-    return x - y if alpha == 1 else x - alpha * y
+    xp, yp = promote(x, y)
+    if (xp is not x or yp is not y) and (_is_bool(x) or _is_bool(y)):
+        # a bool operand promoted to a number: PyTorch refuses what NumPy would compute
+        raise RuntimeError(f"sub: Subtraction, the `-` operator, with a bool tensor is not "
+                           f"supported (operands: {_dtype_of(x)}, {_dtype_of(y)}). If you are "
+                           f"trying to invert a mask, use the `~` or `logical_not()` operator "
+                           f"instead.")
+    return xp - yp if alpha == 1 else xp - alpha * yp
 
 
 defvjp(sub,
@@ -68,7 +82,7 @@ def mul(x, y):
 
 defvjp(mul,
        lambda g, out, x, y: g * y,
-       lambda g, out, x, y: g * x)
+       lambda g, out, x, y: g * x, reads=((1,), (0,)))
 
 
 @primitive(raw=True)
@@ -81,7 +95,7 @@ def div(x, y):
 
 defvjp(div,
        lambda g, out, x, y: g / y,
-       lambda g, out, x, y: -g * x / (y * y))
+       lambda g, out, x, y: -g * x / (y * y), reads=((1,), (0, 1)))
 
 true_divide = div
 
@@ -115,15 +129,16 @@ def pow(x, y):
     return np.power(x, y)
 
 
-defvjp(pow, _pow_base_grad, _pow_exponent_grad)
+defvjp(pow, _pow_base_grad, _pow_exponent_grad, reads=((0, 1), (0, 1, -1)))
 
 
 @primitive(raw=True)
 def square(x):
-    return np.square(x)
+    # NumPy squares bools to int8; PyTorch promotes them to int64
+    return np.square(x.astype(np.int64) if x.dtype == np.bool_ else x)
 
 
-defvjp(square, lambda g, out, x: g * (2 * x))
+defvjp(square, lambda g, out, x: g * (2 * x), reads=((0,),))
 
 
 @primitive(uses_out=True, raw=True)
@@ -131,12 +146,24 @@ def reciprocal(x):
     return 1 / _floating(x)
 
 
-defvjp(reciprocal, lambda g, out, x: -g * out * out)
+defvjp(reciprocal, lambda g, out, x: -g * out * out, reads=((-1,),))
+
+
+def _check_divisor(x, y, op):
+    """Integer division by zero raises, as in PyTorch (NumPy returns 0 and warns); so does a
+    bool // or %, which PyTorch does not implement."""
+    if _integral(x) and _integral(y):
+        if _is_bool(x) and (_is_bool(y) or isinstance(y, bool)):
+            raise NotImplementedError(f"{op}: not implemented for 'Bool' operands")
+        if not np.all(y):
+            raise RuntimeError(f"{op}: ZeroDivisionError (an integer divisor is zero; operands "
+                               f"{_dtype_of(x)}, {_dtype_of(y)})")
 
 
 @primitive(raw=True)
 def floor_divide(x, y):
     x, y = promote(x, y)
+    _check_divisor(x, y, "floor_divide")
     return np.floor_divide(x, y)
 
 
@@ -146,6 +173,7 @@ defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros
 @primitive(raw=True)
 def remainder(x, y):
     x, y = promote(x, y)
+    _check_divisor(x, y, "remainder")
     return np.remainder(x, y)
 
 
@@ -154,7 +182,19 @@ defvjp(remainder,
        lambda g, out, x, y: g,
        lambda g, out, x, y: -g * floor_divide(x, y))
 
-fmod = remainder
+
+@primitive(raw=True)
+def fmod(x, y):
+    """torch.fmod: the C remainder, with the sign of x (remainder's has the sign of y)."""
+    x, y = promote(x, y)
+    _check_divisor(x, y, "fmod")
+    return np.fmod(x, y)
+
+
+# fmod(x, y) = x - trunc(x / y) * y
+defvjp(fmod,
+       lambda g, out, x, y: g,
+       lambda g, out, x, y: -g * trunc(div(x, y)))
 
 
 # ---- exponentials, logarithms, powers --------------------------------------------------------
@@ -163,7 +203,7 @@ def exp(x):
     return np.exp(_floating(x))
 
 
-defvjp(exp, lambda g, out, x: g * out)
+defvjp(exp, lambda g, out, x: g * out, reads=((-1,),))
 
 
 @primitive(uses_out=True, raw=True)
@@ -171,7 +211,7 @@ def expm1(x):
     return np.expm1(_floating(x))
 
 
-defvjp(expm1, lambda g, out, x: g * (out + 1))
+defvjp(expm1, lambda g, out, x: g * (out + 1), reads=((-1,),))
 
 
 @primitive(raw=True)
@@ -211,7 +251,7 @@ def sqrt(x):
     return np.sqrt(_floating(x))
 
 
-defvjp(sqrt, lambda g, out, x: g / (2 * out))
+defvjp(sqrt, lambda g, out, x: g / (2 * out), reads=((-1,),))
 
 
 @primitive(uses_out=True, raw=True)
@@ -220,7 +260,7 @@ def rsqrt(x):
     return 1 / np.sqrt(x)
 
 
-defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out))
+defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out), reads=((-1,),))
 
 
 # ---- trigonometric and hyperbolic -------------------------------------------------------------
@@ -245,7 +285,7 @@ def tan(x):
     return np.tan(_floating(x))
 
 
-defvjp(tan, lambda g, out, x: g * (1 + out * out))
+defvjp(tan, lambda g, out, x: g * (1 + out * out), reads=((-1,),))
 
 
 @primitive(uses_out=True, raw=True)
@@ -253,7 +293,7 @@ def tanh(x):
     return np.tanh(_floating(x))
 
 
-defvjp(tanh, lambda g, out, x: g * (1 - out * out))
+defvjp(tanh, lambda g, out, x: g * (1 - out * out), reads=((-1,),))
 
 
 @primitive(uses_out=True, raw=True)
@@ -263,7 +303,7 @@ def sigmoid(x):
     return out if out.dtype == x.dtype else out.astype(x.dtype)    # expit widens float16
 
 
-defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)))
+defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)), reads=((-1,),))
 
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
@@ -273,8 +313,9 @@ def relu(x):
 
 
 # relu'(0) = 0, as in PyTorch; read from out (out > 0 exactly where x > 0), as PyTorch does, so
-# relu_ keeps no copy of its input and changing x after relu(x) does not spoil the backward
-defvjp(relu, lambda g, out, x: g * (out > 0))
+# relu_ keeps no copy of its input and changing x after relu(x) does not spoil the backward.
+# Masks select rather than multiply: an inf or NaN cotangent at a clipped entry gives 0, not NaN.
+defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
 
 
 @primitive(raw=True)
@@ -289,7 +330,12 @@ absolute = abs
 
 @primitive(raw=True)
 def sign(x):
-    return np.sign(x)
+    if x.dtype == np.bool_:
+        return x.copy()         # PyTorch: the sign of a bool tensor is itself
+    out = np.sign(x)
+    if x.dtype.kind == "f":
+        out = np.where(out != out, 0, out)     # sign(NaN) is 0 in PyTorch, NaN in NumPy
+    return out
 
 
 defvjp(sign, lambda g, out, x: _zeros(g))
@@ -322,21 +368,59 @@ def frac(x):
 
 @primitive(raw=True)
 def clamp_prim(x, lo=None, hi=None):
-    return np.clip(x, lo, hi)
+    for b in (lo, hi):
+        if b is not None:
+            x, _ = promote(x, b)    # an int tensor clamped to a float bound becomes float
+    out = np.clip(x, lo, hi)
+    if x.dtype.kind == "f" and (lo == 0 or hi == 0):
+        out = np.where(out == x, x, out)   # x itself where in range: clamp(-0.0, min=0) is -0.0
+    return out
 
 
-# the gradient passes where lo <= x <= hi, bounds included, as in PyTorch
-defvjp(clamp_prim, lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
+# the gradient passes where lo <= x <= hi, bounds included, as in PyTorch (selected, so an inf
+# cotangent gives 0 outside, not NaN)
+defvjp(clamp_prim, lambda g, out, x, lo=None, hi=None: where(_inside(x, lo, hi), g, 0.0))
 
 
 def _inside(x, lo, hi):
+    """A bool mask of lo <= x <= hi (bounds None, numbers or arrays; NaN is outside)."""
     a = _data(x)
-    keep = np.ones(a.shape, bool)
-    if lo is not None:
-        keep &= a >= lo
+    if lo is None:
+        return a <= _data(hi)
+    keep = a >= _data(lo)
     if hi is not None:
-        keep &= a <= hi
-    return _const(x, keep)
+        keep &= a <= _data(hi)
+    return keep
+
+
+@primitive(raw=True)
+def clamp_tensor(x, lo, hi):
+    """torch.clamp with tensor bounds (either may be None): x where lo <= x <= hi, else
+    min(max(x, lo), hi); a NaN bound gives NaN, as in PyTorch."""
+    out = x
+    if lo is not None:
+        x, lo = promote(x, lo)
+        out = np.maximum(x, lo)
+    if hi is not None:
+        x, hi = promote(x, hi)
+        out = np.minimum(out, hi)
+    return np.where(_inside(x, lo, hi), x, out)
+
+
+def _clamp_bound_grad(g, x, lo, hi, low):
+    """PyTorch's rule: a bound takes the gradient where it clamps x (max wins if min > max)."""
+    a, lo, hi = _data(x), _data(lo), _data(hi)
+    if lo is None or hi is None:
+        return where(a < lo if low else a > hi, g, 0.0)
+    if low:
+        return where((a < lo) & (lo < hi), g, 0.0)
+    return where((a > hi) | (hi < lo), g, 0.0)
+
+
+defvjp(clamp_tensor,
+       lambda g, out, x, lo, hi: where(_inside(x, lo, hi), g, 0.0),
+       lambda g, out, x, lo, hi: _clamp_bound_grad(g, x, lo, hi, True),
+       lambda g, out, x, lo, hi: _clamp_bound_grad(g, x, lo, hi, False))
 
 
 def clamp(input, min=None, max=None):
@@ -344,18 +428,20 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else where(input < min, min, input)
-        return out if max is None else where(out > max, max, out)
+        return clamp_tensor(input, min, max)
+    # NumPy scalars are not weak like Python numbers: they would widen a float32 tensor
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
     return clamp_prim(input, lo=min, hi=max)
 
 
 clip = clamp
 
 
-def _tie_split(g, x, y):
-    """1 where x wins, 0.5 at ties, 0 where y wins: PyTorch splits the gradient at ties."""
+def _unless_beaten(g, x, y):
+    """x's share of g in maximum(x, y): half at ties, exactly 0 where x < y (selected, never
+    0 * g), all of it otherwise (NaNs included), as PyTorch's rule."""
     a, b = _data(x), _data(y)
-    return _const(g, np.where(a == b, 0.5, a > b).astype(g.dtype))
+    return where(a < b, 0.0, where(a == b, g * 0.5, g))
 
 
 @primitive(raw=True)
@@ -365,8 +451,8 @@ def maximum(x, y):
 
 
 defvjp(maximum,
-       lambda g, out, x, y: g * _tie_split(g, x, y),
-       lambda g, out, x, y: g * _tie_split(g, y, x))
+       lambda g, out, x, y: _unless_beaten(g, x, y),
+       lambda g, out, x, y: _unless_beaten(g, y, x))
 
 
 @primitive(raw=True)
@@ -376,12 +462,15 @@ def minimum(x, y):
 
 
 defvjp(minimum,
-       lambda g, out, x, y: g * _tie_split(g, y, x),
-       lambda g, out, x, y: g * _tie_split(g, x, y))
+       lambda g, out, x, y: _unless_beaten(g, y, x),
+       lambda g, out, x, y: _unless_beaten(g, x, y))
 
 
 @primitive(raw=True)
 def where(cond, x, y):
+    if type(cond) is np.ndarray and cond.dtype != np.bool_ and cond.dtype != np.uint8:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {cond.dtype}")
     x, y = promote(x, y)
     return np.where(cond, x, y)
 

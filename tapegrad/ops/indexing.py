@@ -105,7 +105,9 @@ def _key(key):
     items = []
     basic = True
     for k in key:
-        if type(k) not in _BASIC:
+        if type(k) is slice and k.step is not None:
+            _check_step(k.step)
+        elif type(k) not in _BASIC:
             if isinstance(k, np.integer):
                 k = int(k)
             else:
@@ -120,8 +122,17 @@ def _key(key):
     return tuple(items), basic
 
 
+def _check_step(step):
+    """PyTorch has no negative (or zero) slice steps: x[::-1] raises (use flip)."""
+    if step <= 0:
+        raise ValueError("step must be greater than zero (x[::-1] is torch.flip(x, [0]))"
+                         if step else "slice step cannot be zero")
+
+
 def _index_array(k):
-    a = k._data if isinstance(k, Tensor) else np.asarray(k)
+    # a tensor's array is copied: the key outlives this call (backward reads it), and the
+    # tensor may be modified in place before then
+    a = k._data.copy() if isinstance(k, Tensor) else np.asarray(k)
     if a.dtype == np.uint8:
         return a.astype(bool)      # PyTorch's (deprecated) byte masks
     if a.dtype.kind in "biu":
@@ -135,7 +146,7 @@ def _index_array(k):
 def getitem(input, key):
     """Tensor.__getitem__: ints, slices (any step), None and Ellipsis give a view; integer and
     boolean tensors, lists or arrays index as in PyTorch (a copy; repeated indices accumulate)."""
-    if type(key) is int or type(key) is slice:
+    if type(key) is int or type(key) is slice and key.step is None:
         return slice_prim(input, (key, Ellipsis))
     key, basic = _key(key)
     return slice_prim(input, key) if basic else index_prim(input, key)
@@ -188,7 +199,8 @@ def select(input, dim, index):
 
 # ---- gather and scatter: advanced keys along one dimension -----------------------------------
 def _int_index(index, op, int32=True):
-    a = index._data if isinstance(index, Tensor) else np.asarray(index)
+    # copied from a tensor: backward reads the index after the tensor may have changed
+    a = index._data.copy() if isinstance(index, Tensor) else np.asarray(index)
     if a.dtype != np.int64 and not (int32 and a.dtype == np.int32):
         want = "int32/int64" if int32 else "int64 (Long)"
         raise RuntimeError(f"{op}(): Expected dtype {want} for index, got {a.dtype}")
@@ -348,7 +360,8 @@ def take_along_dim(input, indices, dim=None):
 
 # ---- masks -----------------------------------------------------------------------------------
 def _bool_mask(mask, op):
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    # copied from a tensor, as index arrays are: backward reads it after the tensor may change
+    m = mask._data.copy() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {m.dtype}")
     return m

@@ -9,6 +9,7 @@ import string
 
 import numpy as np
 
+from ..dtypes import _pair
 from ..tape import primitive, defvjp, _leaf
 from ..tensor import Tensor
 from .elementwise import mul
@@ -23,8 +24,11 @@ def matmul(input, other):
     """torch.matmul: 1-D operands are promoted to matrices and batch dimensions broadcast."""
     try:
         if input.dtype != other.dtype:
-            raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but got: "
-                               f"{input.dtype} != {other.dtype}")
+            if input.ndim >= 3 and other.ndim >= 3 and (input.size == 0 or other.size == 0):
+                input = input.astype(other.dtype)   # PyTorch's batched product of empty operands
+            else:
+                raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but "
+                                   f"got: {input.dtype} != {other.dtype}")
     except AttributeError:
         bad, pos = (other, 2) if hasattr(input, "dtype") else (input, 1)
         raise TypeError(f"matmul(): argument '{('input', 'other')[pos - 1]}' (position {pos}) "
@@ -236,8 +240,10 @@ def einsum(*args):
     if len(operands) > _MAX_OPERANDS:
         raise RuntimeError(f"einsum(): at most {_MAX_OPERANDS} operands are supported, got "
                            f"{len(operands)}")
-    eq, optimize = _plan(equation, tuple([op.shape for op in operands]),
-                         tuple([op.dtype for op in operands]))
+    eq, optimize, dtype = _plan(equation, tuple([op.shape for op in operands]),
+                                tuple([op.dtype for op in operands]))
+    if dtype is not None:
+        operands = [op if op.dtype == dtype else op.to(dtype) for op in operands]
     return _einsum(*operands, eq=eq, optimize=optimize)
 
 
@@ -274,10 +280,6 @@ def _plan(equation, shapes, dtypes):
         more = "fewer" if len(shapes) < len(terms) else "more"
         raise RuntimeError(f"einsum(): {more} operands were provided than specified in the "
                            f"equation {equation!r} ({len(shapes)} operands, {len(terms)} terms)")
-    for i, d in enumerate(dtypes[1:], 1):
-        if d != dtypes[0]:
-            raise RuntimeError(f"einsum(): expected all operands to have the same dtype, but "
-                               f"operand 0 is {dtypes[0]} and operand {i} is {d}")
     parsed = [_term(t, f"operand {i}") for i, t in enumerate(terms)]
     free = [c for c in string.ascii_letters if c not in eq]
     n_ell = []
@@ -311,7 +313,34 @@ def _plan(equation, shapes, dtypes):
         out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1))
     work = int(np.prod(list(sizes.values()), dtype=np.float64)) if sizes else 1
     optimize = "greedy" if len(shapes) > 2 or work > 100_000 else False
-    return ",".join(expanded) + "->" + out, optimize
+    dtype = None
+    if any(d != dtypes[0] for d in dtypes):
+        dtype = _mixed_dtype(expanded, out, sizes, dtypes)
+    return ",".join(expanded) + "->" + out, optimize, dtype
+
+
+def _mixed_dtype(terms, out, sizes, dtypes):
+    """The result dtype PyTorch's einsum gives operands of different dtypes, or its error.
+
+    PyTorch contracts operands left to right. A step that sums over letters of total size
+    other than 1 is a batched matrix product: it needs equal dtypes, except that an empty one
+    returns the right operand's dtype. Other steps are broadcast products, which promote.
+    """
+    letters, dtype = set(terms[0]), np.dtype(dtypes[0])
+    for i in range(1, len(terms)):
+        right, kept = set(terms[i]), set(out).union(*terms[i + 1:])
+        summed = (letters & right) - kept
+        if summed and np.prod([sizes[c] for c in summed]) != 1:
+            empty = any(sizes[c] == 0 for c in letters | right)
+            if dtype != dtypes[i] and not empty:
+                raise RuntimeError(f"einsum(): expected scalar type {dtype} but found "
+                                   f"{dtypes[i]} (operand {i}): a contraction over "
+                                   f"{''.join(sorted(summed))} needs operands of one dtype")
+            dtype = np.dtype(dtypes[i])
+        else:
+            dtype = _pair(dtype, False, np.dtype(dtypes[i]), False)
+        letters = (letters | right) - summed
+    return dtype
 
 
 def _term(t, where):

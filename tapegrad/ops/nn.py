@@ -158,30 +158,39 @@ defvjp(batch_norm, _batch_norm_input_grad, _batch_norm_weight_grad,
 
 # ---- negative log likelihood -----------------------------------------------------------------
 def _nll_coef(target, weight, ignore_index, reduction, dtype):
-    """Per-sample weight of -logp[target] in the loss (0 where ignored), and the safe target."""
+    """Which samples count, their safe targets, and each one's weight of -logp[target] in the
+    loss (0 where ignored)."""
     keep = target != ignore_index
     safe = np.where(keep, target, 0)
     coef = keep.astype(dtype) if weight is None else np.where(keep, weight[safe], 0).astype(dtype)
     if reduction == "mean":
         total = coef.sum()
-        coef = coef / total if total else np.full_like(coef, np.nan)
-    return safe, coef
+        # no weight left: 0/0, NaN for the samples that count (ignored ones stay 0), as PyTorch
+        coef = coef / total if total else np.where(keep, np.nan, 0).astype(dtype)
+    return keep, safe, coef
 
 
 @primitive("nll_loss", raw=True)
 def nll_loss(logp, target, weight, ignore_index, reduction):
-    """-logp[n, target[n], ...] weighted, then summed, averaged by total weight, or kept."""
-    safe, coef = _nll_coef(target, weight, ignore_index, reduction, logp.dtype)
-    loss = -np.take_along_axis(logp, safe[:, None], 1)[:, 0] * coef
-    return loss if reduction == "none" else loss.sum(dtype=logp.dtype)
+    """-logp[n, target[n], ...] weighted, then summed, averaged by total weight, or kept.
+    Ignored samples contribute exactly 0 (never 0 * inf); a mean of none is NaN, as PyTorch."""
+    keep, safe, coef = _nll_coef(target, weight, ignore_index, reduction, logp.dtype)
+    with np.errstate(invalid="ignore"):     # 0 * inf at ignored samples, replaced by 0
+        loss = np.where(keep, -np.take_along_axis(logp, safe[:, None], 1)[:, 0] * coef, 0)
+    if reduction == "none":
+        return loss
+    if reduction == "mean" and not keep.any():
+        return np.array(np.nan, logp.dtype)
+    return loss.sum(dtype=logp.dtype)
 
 
 @primitive("nll_loss_backward", raw=True)
 def nll_loss_backward(g, target, weight, ignore_index, reduction, shape):
-    """The VJP of nll_loss: -g times each sample's weight, at its target class."""
-    safe, coef = _nll_coef(target, weight, ignore_index, reduction, g.dtype)
+    """The VJP of nll_loss: -g times each sample's weight, at its target class; exactly 0 for
+    ignored samples, whatever g is."""
+    keep, safe, coef = _nll_coef(target, weight, ignore_index, reduction, g.dtype)
     out = np.zeros(shape, g.dtype)
-    np.put_along_axis(out, safe[:, None], (-g * coef)[:, None], 1)
+    np.put_along_axis(out, safe[:, None], np.where(keep, -g * coef, 0)[:, None], 1)
     return out
 
 

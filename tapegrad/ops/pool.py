@@ -70,10 +70,12 @@ def max_unpool2d(g, index, size, kernel, stride, padding, dilation):
     out = np.zeros((N, C, size[0] + t + b, size[1] + l + r), g.dtype)
     apart = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
     for k, rows, cols in _offsets(kernel, stride, dilation, g.shape[2:]):
+        # selected, not multiplied: entries that are not a window's maximum get exactly 0,
+        # even from an inf or NaN cotangent
         if apart:    # windows do not overlap: each entry is written once
-            np.multiply(g, index == k, out=out[:, :, rows, cols])
+            np.copyto(out[:, :, rows, cols], g, where=index == k)
         else:
-            out[:, :, rows, cols] += g * (index == k)
+            out[:, :, rows, cols] += np.where(index == k, g, 0)
     return _crop(out, padding, size)
 
 

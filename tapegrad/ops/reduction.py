@@ -128,6 +128,30 @@ defvjp(_amax, _extreme_grad)
 defvjp(_amin, _extreme_grad)
 
 
+def _evenly(g, out, x):
+    """max()/min() of a whole tensor: g shared by the entries equal to the result (the NaNs,
+    if it is NaN), exactly 0 elsewhere even for an inf cotangent, as PyTorch's CPU rule."""
+    a, v = _data(x), _data(out)
+    hit = np.isnan(a) if np.isnan(v) else a == v
+    return where(hit, g / int(hit.sum()), 0.0)
+
+
+@primitive("max_all", uses_out=True, raw=True)
+def _max_all(x):
+    return x.max()
+
+
+@primitive("min_all", uses_out=True, raw=True)
+def _min_all(x):
+    return x.min()
+
+
+defvjp(_max_all, _evenly)
+defvjp(_min_all, _evenly)
+_max_all.prim.grad_fn_name = "MaxBackward1"     # PyTorch's names
+_min_all.prim.grad_fn_name = "MinBackward1"
+
+
 def _extremes(input, dim, keepdim, op, op_name):
     dims = _dims(dim, input._data.ndim, op_name)
     _check_nonempty(input._data, dims, op_name)
@@ -150,8 +174,8 @@ def _pick_grad(g, out, x, index, dim=0, keepdim=False):
     if a.ndim == 0:
         return g
     pos = np.arange(a.shape[dim]).reshape([-1 if d == dim else 1 for d in range(a.ndim)])
-    hit = (pos == _data(index)).astype(a.dtype)
-    return _keep(g, a.shape, (dim,), keepdim) * _const(g, hit)
+    # selected, not multiplied: the other entries get exactly 0 even from an inf cotangent
+    return where(pos == _data(index), _keep(g, a.shape, (dim,), keepdim), 0.0)
 
 
 def _along_dim(name, reduce):
@@ -159,7 +183,8 @@ def _along_dim(name, reduce):
     def forward(x, index, dim=0, keepdim=False):
         return reduce(x, axis=dim if x.ndim else None, keepdims=keepdim)
     forward.__doc__ = f"torch.{name} along a dim: the values; the gradient goes to `index`."
-    return defvjp(primitive(name, raw=True)(forward), _pick_grad, None)
+    # the rule reads only the index (and x's shape): x may change after the op
+    return defvjp(primitive(name, raw=True)(forward), _pick_grad, None, reads=((1,), ()))
 
 
 # named like PyTorch's grad_fn of max/min along a dim (MaxBackward0, MinBackward0)
@@ -179,15 +204,19 @@ def _along(input, dim, keepdim, argfn, op, result, op_name):
     idx = argfn(a, axis=d, keepdims=True) if a.ndim else np.zeros((), np.int64)
     index = _leaf(idx)
     values = op(input, index, dim=d, keepdim=keepdim)
+    if keepdim or a.ndim == 0:
+        return result(values, index)
     # the returned indices share the saved index's version counter: writing to them is caught
-    return result(values, index if keepdim or a.ndim == 0 else _leaf(idx.squeeze(d), index))
+    indices = _leaf(idx.squeeze(d))
+    indices._vc = index._vc
+    return result(values, indices)
 
 
 def _whole(input, op, op_name):
     if input._data.size == 0:
         raise RuntimeError(f"{op_name}(): Expected reduction dim to be specified for "
                            "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-    return op(input, dims=None, keepdim=False)
+    return op(input)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
@@ -196,7 +225,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
     if isinstance(dim, Tensor) or other is not None:
         return maximum(input, dim if other is None else other)
     if dim is None:
-        return _whole(input, _amax, "max")
+        return _whole(input, _max_all, "max")
     return _along(input, dim, keepdim, np.argmax, _max_at, max_result, "max")
 
 
@@ -205,7 +234,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
     if isinstance(dim, Tensor) or other is not None:
         return minimum(input, dim if other is None else other)
     if dim is None:
-        return _whole(input, _amin, "min")
+        return _whole(input, _min_all, "min")
     return _along(input, dim, keepdim, np.argmin, _min_at, min_result, "min")
 
 

@@ -26,15 +26,20 @@ defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 
 @primitive(linear=True, view=True, raw=True)
-def broadcast_to(x, shape):
-    """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size)."""
+def broadcast_to(x, shape, writable=False):
+    """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size).
+    `writable` (Tensor.expand): an expansion that stretches nothing (same shape, or leading
+    size-1 dims) is a plain view that in-place ops may write, as in PyTorch."""
     try:
-        return np.broadcast_to(x, shape)
+        out = np.broadcast_to(x, shape)
     except ValueError:      # -1 entries, or sizes that do not match: torch's checks and errors
-        return np.broadcast_to(x, _expanded(x.shape, tuple(shape), "broadcast_to"))
+        out = np.broadcast_to(x, _expanded(x.shape, tuple(shape), "broadcast_to"))
+    if writable and out.size == x.size and out.shape[out.ndim - x.ndim:] == x.shape:
+        return x.reshape(out.shape)
+    return out
 
 
-defvjp(broadcast_to, lambda g, out, x, shape: sum_to(g, x.shape))
+defvjp(broadcast_to, lambda g, out, x, shape, writable=False: sum_to(g, x.shape))
 
 
 @primitive("reshape", linear=True, view=True, raw=True)
@@ -114,8 +119,19 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    """Tensor.view: like reshape. Where PyTorch refuses a view of a non-contiguous tensor,
-    tapegrad copies instead (NumPy's reshape), so `view` never fails on strides."""
+    """Tensor.view: reshape without copying; raises, as PyTorch does, where the strides do not
+    allow it (a transposed or expanded tensor flattened): use reshape there."""
+    a = input._data
+    if not a.flags.c_contiguous:
+        shape = _sizes(shape)
+        try:
+            np.reshape(a, _infer_shape(shape, a.size, "view"), copy=False)
+        except ValueError:
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                               f"(at least one dimension spans across two contiguous subspaces): "
+                               f"view{tuple(shape)} of shape {list(a.shape)} with strides "
+                               f"{[st // a.itemsize for st in a.strides]}. Use .reshape(...) "
+                               f"instead.") from None
     return reshape(input, *shape)
 
 
@@ -215,6 +231,16 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
+def adjoint(input, name="adjoint()"):
+    """torch.adjoint / Tensor.mT / Tensor.mH (real tensors): swap the last two dimensions; a
+    0-d tensor is returned as it is and a 1-d one raises, as in PyTorch."""
+    n = input.ndim
+    if n == 1:
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
+                           f"matrices. Got 1-D tensor.")
+    return transpose(input, -2, -1) if n else permute_prim(input, ())
+
+
 def t(input):
     """torch.t: transpose a 2-d tensor; 0-d and 1-d tensors are returned as they are."""
     n = input.ndim
@@ -275,12 +301,12 @@ def _expanded(shape, sizes, op):
 
 def expand(input, *sizes):
     """Tensor.expand: a view with size-1 dimensions stretched (-1 keeps a size; new ones lead)."""
-    return broadcast_to(input, _sizes(sizes))
+    return broadcast_to(input, _sizes(sizes), writable=True)
 
 
 def expand_as(input, other):
     """Tensor.expand_as: expand to other's shape."""
-    return broadcast_to(input, tuple(other.shape))
+    return broadcast_to(input, tuple(other.shape), writable=True)
 
 
 def sum_to_size(input, *size):
@@ -323,11 +349,12 @@ def flip(input, *dims):
     wrapped = tuple(_dim(d, n, "flip") for d in dims)
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError(f"flip: dim appears multiple times in the list of dims {list(dims)}")
-    return flip_prim(input, wrapped)
+    # a 0-d tensor accepts dim 0 or -1, as in PyTorch, and has nothing to reverse
+    return flip_prim(input, wrapped if n else ())
 
 
 __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
-           "unsqueeze", "atleast_1d", "atleast_2d", "permute", "transpose", "swapaxes",
+           "unsqueeze", "atleast_1d", "atleast_2d", "permute", "transpose", "swapaxes", "adjoint",
            "swapdims", "t", "movedim", "moveaxis", "broadcast_to", "expand", "expand_as",
            "sum_to_size", "repeat", "tile", "flip"]
 
