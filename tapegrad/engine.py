@@ -242,7 +242,7 @@ class _Route:
         while e is not None and e.seq >= seq:
             # x got a new history (in-place write, regenerated view) after that consumer:
             # its gradient belongs to the earlier state
-            x = e.prev
+            x = e.prev[x._index]
             e = x._entry
         if e is not None:
             slot = self.pending.get(e)

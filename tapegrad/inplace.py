@@ -68,7 +68,9 @@ def _take_history(t, src):
     if e is None:                 # nothing upstream requires grad
         t._rg, t._entry, t._index = False, None, 0
         return
-    e.prev = _snapshot(t)
+    if e.prev is None:
+        e.prev = {}
+    e.prev[src._index] = _snapshot(t)
     old = t._entry
     if old is not None and old.retained is not None and t._index in old.retained:
         ref = old.retained.pop(t._index)

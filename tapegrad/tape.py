@@ -150,9 +150,10 @@ class Entry:
     hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
     retained = None     # output index -> weak reference to a tensor that retains its grad
     out_vc = None       # version counter(s) of the outputs, for rules that read `out`
-    # When this entry's output replaced the history of an existing tensor (an in-place op, or
-    # a view regenerated after its base changed), `prev` is a snapshot of that tensor's earlier
-    # state: consumers recorded before the change route their gradient there.
+    # When an output of this entry replaced the history of an existing tensor (an in-place
+    # op, a view regenerated after its base changed, a Function's dirty input), `prev` maps
+    # that output's index to a snapshot of the tensor's earlier state: consumers recorded
+    # before the change route their gradient there.
     prev = None
 
     def name(self):

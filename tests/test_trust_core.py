@@ -375,3 +375,26 @@ def test_mask_changed_after_masked_fill_does_not_change_the_gradient():
     m.logical_not_() if hasattr(m, "logical_not_") else m.copy_(~m)
     y.sum().backward()
     np.testing.assert_array_equal(_grad(x), [0, 1, 0, 1])
+
+
+def test_function_with_two_dirty_inputs_keeps_both_earlier_states():
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            a.mul_(2)
+            b.mul_(2)
+            ctx.mark_dirty(a, b)
+            return a, b
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga * 2, gb * 2
+
+    w = T.ones(2, requires_grad=True)
+    a, b = w * 1, w * 3
+    before = a * 10 + b * 100          # recorded before the in-place Function
+    a2, b2 = Double.apply(a, b)
+    assert a2 is a and b2 is b
+    (before.sum() + a.sum() + b.sum()).backward()
+    # d/dw: 10 + 100*3 (old values) + 2 + 2*3 (new ones)
+    np.testing.assert_array_equal(_grad(w), [318, 318])
