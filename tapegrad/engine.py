@@ -146,6 +146,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
         refs, seqs = tape._refs, tape._seqs
         pop, get = pending.pop, pending.get
         k = tape._stop(last) - 1
+        useful = None if capture is None else _leading_to(tape.entries(last), capture)
         while pending:
             if foreign and (k < 0 or -foreign[0][0] > seqs[k]):
                 e = heappop(foreign)[2]
@@ -158,6 +159,11 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
                 break
             gs = pop(e, None)
             if gs is None:
+                continue
+            if useful is not None and e not in useful and e.owner is tape:
+                # no path from here to a requested tensor: run no rule, only its hooks
+                if e.hooks is not None or wanted:
+                    _visit_outputs(e, gs, wanted, got, create_graph, raw, shared)
                 continue
             prim = e.prim
             inputs = e.inputs
@@ -218,6 +224,27 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
     if raw:
         got = [g if g is None or isinstance(g, Tensor) else _leaf(g) for g in got]
     return got
+
+
+def _leading_to(entries, capture):
+    """The entries (oldest first in `entries`) with a path to a tensor in `capture`: the only
+    ones whose rules `grad` and `backward(inputs=...)` need to run."""
+    leaves = {id(t) for t in capture if t._entry is None}
+    targets = {(t._entry, t._index) for t in capture if t._entry is not None}
+    useful = set()
+    for e in entries:
+        seq = e.seq
+        for x in e.inputs or ():
+            if not isinstance(x, Tensor):
+                continue
+            xe = x._entry
+            while xe is not None and xe.seq >= seq:     # its state when e recorded it
+                x = xe.prev[x._index]
+                xe = x._entry
+            if xe is None and id(x) in leaves or xe in useful or (xe, x._index) in targets:
+                useful.add(e)
+                break
+    return useful
 
 
 class _Route:

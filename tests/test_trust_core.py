@@ -398,3 +398,24 @@ def test_function_with_two_dirty_inputs_keeps_both_earlier_states():
     (before.sum() + a.sum() + b.sum()).backward()
     # d/dw: 10 + 100*3 (old values) + 2 + 2*3 (new ones)
     np.testing.assert_array_equal(_grad(w), [318, 318])
+
+
+def test_grad_prunes_branches_that_do_not_lead_to_the_inputs():
+    a = T.randn(3, requires_grad=True)
+    b = T.randn(3, requires_grad=True)
+    t = T.softmax(a, 0)
+    t -= b                        # softmax's saved output is overwritten: only a's branch needs it
+    (gb,) = T.autograd.grad((t ** 3).mean(), [b], create_graph=True)
+    np.testing.assert_allclose(gb.detach().numpy(), -(t.detach().numpy() ** 2), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        T.autograd.grad((t ** 3).mean(), [a])
+
+
+def test_backward_inputs_runs_only_the_needed_rules():
+    a = T.randn(3, requires_grad=True)
+    b = T.randn(3, requires_grad=True)
+    t = a.exp() * 1
+    t.mul_(b)
+    t.sum().backward(inputs=[b])
+    assert a.grad is None
+    np.testing.assert_allclose(b.grad.numpy(), a.detach().exp().numpy(), rtol=1e-6)
