@@ -277,7 +277,7 @@ class _Route:
                 slot = self.slot(e)
             i = x._index
             slot[i] = g if slot[i] is None else slot[i] + g
-        elif x._rg and x._rg_since < seq:
+        elif x._rg and x._rg_since < seq and not x._nograd_view:
             acc = self.leaves.get(id(x))
             if acc is None:
                 self.leaves[id(x)] = [x, g]

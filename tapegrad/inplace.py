@@ -86,14 +86,14 @@ def _rebase(t, r):
     root = t._base
     if root is None:
         _take_history(t, r)
-        _refresh_views(t)
+        refresh_views(t)
     else:
         whole = _record(copy_slices.prim, (_snapshot(root), r), {"chain": t._view}, root._data)
         _take_history(root, whole)
-        _refresh_views(root)       # t among them
+        refresh_views(root)       # t among them
 
 
-def _refresh_views(base):
+def refresh_views(base):
     """Each live view of `base` takes its history again, from the base's current history."""
     views = base._views
     if not views:
@@ -115,7 +115,7 @@ def _write_check(self, op):
     view of one."""
     if not _state.grad_enabled:
         return
-    if self._rg and self._entry is None:
+    if self._rg and self._entry is None and not self._nograd_view:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            "in-place operation. Wrap it in tapegrad.no_grad() or use "
                            "out-of-place ops.")

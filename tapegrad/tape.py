@@ -198,6 +198,7 @@ class Primitive:
 
     reads = None     # per input: indices of the inputs its rule reads, -1 for the outputs
 
+
     def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
                  raw=False, reads_inputs=None):
         self.name = name
@@ -207,6 +208,8 @@ class Primitive:
         self.n_out = n_out
         self.reads_inputs = not linear if reads_inputs is None else reads_inputs
         self.uses_out = uses_out
+        # whether every recording keeps values for backward (then a second backward must fail)
+        self.saves = self.reads_inputs or bool(uses_out)
         self.view = view
         self.grad_fn_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
         REGISTRY[name] = self
@@ -237,11 +240,7 @@ class Primitive:
         inputs = entry.inputs
         if inputs is None:
             return
-        if self.reads is None:
-            saved = self.reads_inputs or self.uses_out
-        else:
-            saved = bool(self.read_by(entry))
-        if saved:
+        if self.saves or self.reads is not None and self.read_by(entry):
             entry.inputs = entry.out = None
             return
         entry.out = (None,) * self.n_out       # the rules that can still run do not read it
@@ -359,6 +358,7 @@ def defvjp(op, *rules, reads=None):
     op.prim.rules = rules
     if reads is not None:
         op.prim.reads = tuple(tuple(r) for r in reads)
+        op.prim.saves = all(op.prim.reads)
     return op
 
 
@@ -416,7 +416,10 @@ def _link_view(t, prim, args, params):
     t._base = root
     t._view = chain
     if x._nograd_view or not _state.grad_enabled:
+        # as in torch: it says it requires grad when its base does, has no history, and
+        # gets no gradient (backward through it runs, and stops there)
         t._nograd_view = True
+        t._rg = x._rg
         return
     views = root._views
     if views is None:

@@ -166,6 +166,9 @@ class Tensor:
         if flag and not self._rg:
             self._rg_since = now()   # ops recorded before this send it no gradient
         self._rg = flag
+        if flag and self._views:
+            from .inplace import refresh_views    # L4: only on this rare path
+            refresh_views(self)      # its live views now require grad too, as in torch
         return self
 
     @property

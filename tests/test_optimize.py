@@ -1,5 +1,6 @@
-"""tapegrad.optimize.minimize: same optimum and evaluation count as SciPy with hand-written
-derivatives, one forward per evaluation, structured parameters, errors, and the example."""
+"""tapegrad.optimize.minimize: same optimum as SciPy with hand-written derivatives, the same
+derivatives to a few ulps, one forward per evaluation, structured parameters, errors, and the
+example."""
 import collections
 import os
 import subprocess
@@ -22,24 +23,95 @@ def rosen(x):
 
 
 HESSP = ("Newton-CG", "trust-ncg", "trust-krylov", "trust-constr")
+EPS = np.finfo(np.float64).eps
+# SLSQP and Nelder-Mead stop when f stops changing, which pins x only to about
+# sqrt(2 ftol / smallest Hessian eigenvalue); the others stop on the gradient's norm, which pins
+# it to ||H^-1|| gtol, about 3e-5 here. Both tell Rosenbrock's two minima (1.96 apart) apart.
+XTOL = {"SLSQP": 3e-3, "Nelder-Mead": 3e-3}
+
+
+def rosen_scale(x):
+    """rosen's terms in absolute value: its roundoff is a few eps times this."""
+    a = np.abs(x)
+    return (100 * (a[1:] + a[:-1] ** 2) ** 2 + (1 + a[:-1]) ** 2).sum()
+
+
+def rosen_der_scale(x):
+    """rosen_der's terms summed in absolute value: its roundoff is a few eps times this."""
+    a, s = np.abs(x), np.zeros_like(x)
+    s[1:] += 200 * (a[1:] + a[:-1] ** 2)
+    s[:-1] += 400 * a[:-1] * (a[1:] + a[:-1] ** 2) + 2 * (1 + a[:-1])
+    return s
+
+
+def rosen_hess_prod_scale(x, p):
+    """rosen_hess_prod's terms summed in absolute value."""
+    a, q = np.abs(x), np.abs(p).astype(np.float64)   # trust-constr asks with int8 zeros too
+    s = np.zeros_like(a)
+    s[:-1] += (1200 * a[:-1] ** 2 + 400 * a[1:] + 2) * q[:-1] + 400 * a[:-1] * q[1:]
+    s[1:] += 400 * a[:-1] * q[:-1] + 200 * q[1:]
+    return s
+
+
+def assert_few_ulps(got, want, scale, what):
+    """Equal up to roundoff: a few eps of the terms' magnitude, never a wrong derivative."""
+    err = np.abs(np.asarray(got) - want)
+    assert np.all(err <= 8 * EPS * scale), f"{what}: off by {np.max(err / (EPS * scale)):.1f} eps"
+
+
+def copied(v):
+    """A copy of what SciPy passed or got back: SciPy reuses its arrays."""
+    return tuple(map(copied, v)) if isinstance(v, tuple) else np.array(v, copy=True)
+
+
+def spy_on_scipy(monkeypatch):
+    """Record every gradient, Hessian-vector product and Hessian tapegrad hands to SciPy."""
+    seen = collections.defaultdict(list)
+    real = so.minimize
+
+    def spy(fun, x0, args=(), jac=None, hess=None, hessp=None, **kw):
+        def recorded(name, f):
+            def wrapped(*a):
+                out = f(*a)
+                seen[name].append(copied((*a, out)))
+                return out
+            return wrapped if f is not None else None
+        if jac is True:
+            fun = recorded("value_and_grad", fun)
+        return real(fun, x0, args=args, jac=jac, hess=recorded("hess", hess),
+                    hessp=recorded("hessp", hessp), **kw)
+    monkeypatch.setattr(so, "minimize", spy)
+    return seen
 
 
 @pytest.mark.parametrize("method", ["L-BFGS-B", "BFGS", "CG", "SLSQP", *HESSP, "trust-exact",
                                     "Nelder-Mead"])
-def test_same_optimum_in_no_more_evaluations_than_scipy(method):
+def test_same_optimum_and_derivatives_as_scipy(method, monkeypatch):
+    """Evaluation counts are not compared: roundoff decides them (a one-ulp difference in one
+    gradient entry sends CG down a path 0.8x to 1.7x as long); the derivatives are compared."""
     extra = {"hessp": so.rosen_hess_prod} if method in HESSP else \
         {"hess": so.rosen_hess} if method == "trust-exact" else {}
     jac = None if method == "Nelder-Mead" else so.rosen_der
     with warnings.catch_warnings():
         warnings.simplefilter("error")     # e.g. "Method Nelder-Mead does not use gradient"
         ref = so.minimize(so.rosen, X0, method=method, jac=jac, **extra)
+        seen = spy_on_scipy(monkeypatch)
         res = minimize(rosen, X0, method=method)
-    assert res.success == ref.success
+    assert res.success and ref.success
     assert isinstance(res.x, np.ndarray)
-    np.testing.assert_allclose(res.x, ref.x, atol=1e-4)   # the optimum, to SciPy's gtol
-    assert res.nfev <= ref.nfev
-    if "nhev" in ref:
-        assert res.nhev <= ref.nhev
+    np.testing.assert_allclose(res.x, ref.x, atol=XTOL.get(method, 1e-4))
+    assert bool(seen["value_and_grad"]) == (jac is not None)
+    for x, (f, g) in seen["value_and_grad"]:
+        assert_few_ulps(f, so.rosen(x), rosen_scale(x), f"value at {x}")
+        assert_few_ulps(g, so.rosen_der(x), rosen_der_scale(x), f"gradient at {x}")
+    assert bool(seen["hessp"]) == ("hessp" in extra)
+    for x, p, hp in seen["hessp"]:
+        assert_few_ulps(hp, so.rosen_hess_prod(x, p), rosen_hess_prod_scale(x, p),
+                        f"Hessian-vector product at {x}")
+    assert bool(seen["hess"]) == ("hess" in extra)
+    for x, h in seen["hess"]:
+        scale = np.stack([rosen_hess_prod_scale(x, e) for e in np.eye(len(x))], axis=1)
+        assert_few_ulps(h, so.rosen_hess(x), scale, f"Hessian at {x}")
 
 
 def counted(fun):

@@ -1,5 +1,4 @@
 """tapegrad.sparse beyond the op table: real-size matrices, patterns, dtypes and errors."""
-import time
 import tracemalloc
 
 import numpy as np
@@ -22,13 +21,13 @@ def test_graph_laplacian_of_100k_nodes_is_never_densified():
     S = SparseMatrix(L, requires_grad=True)
     x = tg.tensor(np.random.default_rng(0).standard_normal((n, 2)), requires_grad=True)
     tracemalloc.start()
-    t0 = time.perf_counter()
     energy = (x * (S @ x)).sum()                 # Dirichlet energy x^T L x
     energy.backward()
-    elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert elapsed < 5 and peak < 200e6, (elapsed, peak)
+    # the memory bound is the test (a dense matrix would need 80 GB); no wall-clock bound,
+    # which a slow or busy machine would break
+    assert peak < 200e6, peak
     xa = x.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), 2 * (L @ xa), rtol=1e-10, atol=1e-10)
     coo = L.tocoo()     # canonical CSR order is row-major, as tocoo() lists it

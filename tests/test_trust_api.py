@@ -5,7 +5,7 @@ code on both libraries (skipped when torch is absent).
 """
 import copy
 import pickle
-import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -418,13 +418,17 @@ def test_numpy_and_data_match_pytorch():
 
 
 # ---- repr -------------------------------------------------------------------------------------
-def test_repr_of_a_large_tensor_is_summarised_quickly():
+def test_repr_of_a_large_tensor_reads_only_what_it_prints():
+    # no timing: the work is bounded by what it allocates (a full pass would copy 16 MB)
     x = T.randn(2000, 2000)
-    start = time.perf_counter()
-    text = repr(x)
-    elapsed = time.perf_counter() - start
+    tracemalloc.start()
+    try:
+        text = repr(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     assert "..." in text and len(text.splitlines()) == 7
-    assert elapsed < 2.0          # generous: seconds before the fix, milliseconds after
+    assert peak < 1_000_000
 
 
 def test_repr_never_materialises_an_expanded_view():

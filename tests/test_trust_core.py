@@ -419,3 +419,32 @@ def test_backward_inputs_runs_only_the_needed_rules():
     t.sum().backward(inputs=[b])
     assert a.grad is None
     np.testing.assert_allclose(b.grad.numpy(), a.detach().exp().numpy(), rtol=1e-6)
+
+
+def test_view_made_in_no_grad_says_it_requires_grad_but_gets_none():
+    a = T.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with T.no_grad():
+        v = a[1:]
+    assert v.requires_grad and v.is_leaf and v.grad_fn is None    # torch's answers
+    v.sin().sum().backward()
+    assert v.grad is None and a.grad is None
+    with pytest.raises(RuntimeError, match="view was created in no_grad mode"):
+        v.mul_(2)
+
+
+def test_requires_grad_on_a_base_reaches_its_live_views():
+    a = T.tensor([0.5, -1.0])
+    v = a[0:1]
+    a.requires_grad_()
+    assert v.requires_grad and v._base is a
+    (v * 3).sum().backward()
+    np.testing.assert_array_equal(_grad(a), [3, 0])
+
+
+def test_log_softmax_reads_only_its_output():
+    a = T.randn(3, 4, dtype=T.float64, requires_grad=True)
+    t = a.log_softmax(0)
+    with T.no_grad():
+        a[::2, 0] = 1.5           # torch saves only the result: no version error
+    (g,) = T.autograd.grad((t ** 3).mean(), [a], create_graph=True)
+    assert g.shape == (3, 4)

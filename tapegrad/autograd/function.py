@@ -92,6 +92,7 @@ class FunctionBackward(Primitive):
         self.grad_fn_name = cls.__name__ + "Backward"
 
     op = None            # no op function stands behind it
+    saves = False        # what it saved is the ctx's: release below handles it
 
     def release(self, entry):
         saved = self.ctx._saved

@@ -44,7 +44,7 @@ def _sum_keep(t, dim):
     return t if dim is None else reduction._sum(t, dims=(dim,), keepdim=True)
 
 
-defvjp(_softmax, lambda g, out, x, dim: out * (g - _sum_keep(g * out, dim)))
+defvjp(_softmax, lambda g, out, x, dim: out * (g - _sum_keep(g * out, dim)), reads=((-1,),))
 
 
 @primitive("_log_softmax", uses_out=True, raw=True)
@@ -55,7 +55,8 @@ def _log_softmax(x, dim):
     return y.reshape(x.shape)
 
 
-defvjp(_log_softmax, lambda g, out, x, dim: g - exp(out) * _sum_keep(g, dim))
+defvjp(_log_softmax, lambda g, out, x, dim: g - exp(out) * _sum_keep(g, dim),
+       reads=((-1,),))
 
 
 def _prepare(input, dim, dtype, op):

@@ -238,7 +238,7 @@ def adjoint(input, name="adjoint()"):
     if n == 1:
         raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
                            f"matrices. Got 1-D tensor.")
-    return transpose(input, -2, -1) if n else permute_prim(input, ())
+    return transpose(input, -2, -1) if n else input      # torch returns a 0-d tensor itself
 
 
 def t(input):
