@@ -448,3 +448,36 @@ def test_log_softmax_reads_only_its_output():
         a[::2, 0] = 1.5           # torch saves only the result: no version error
     (g,) = T.autograd.grad((t ** 3).mean(), [a], create_graph=True)
     assert g.shape == (3, 4)
+
+
+def test_advanced_index_put_needs_matching_dtypes():
+    b = T.zeros(3)
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination"):
+        b[T.tensor([0])] = T.ones(1, dtype=T.float64)
+    b[0] = T.ones((), dtype=T.float64)        # a basic index copies with a cast, as in torch
+    b[T.tensor([1])] = 2.0
+    np.testing.assert_array_equal(b.numpy(), [1, 2, 0])
+
+
+def test_in_place_on_stack_output_is_recorded():
+    a = T.ones(3, requires_grad=True)
+    s = T.stack([a * 1, a * 2])
+    s.clamp_(max=1.5)
+    s.sum().backward()
+    np.testing.assert_array_equal(_grad(a), [1, 1, 1])
+
+
+def test_einsum_permutation_is_a_view():
+    a = T.arange(6.0).reshape(2, 3)
+    t = T.einsum("ij->ji", a)
+    t[0].fill_(-1)
+    np.testing.assert_array_equal(a[:, 0].numpy(), [-1, -1])
+
+
+def test_zero_gradient_ops_read_nothing():
+    a = T.tensor([[-0.19, 2.5]], requires_grad=True)
+    t = a.sign() + a.floor() + a.round()
+    with T.no_grad():
+        a.fill_(1.0)
+    t.sum().backward()
+    np.testing.assert_array_equal(_grad(a), [[0, 0]])

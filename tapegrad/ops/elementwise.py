@@ -167,7 +167,8 @@ def floor_divide(x, y):
     return np.floor_divide(x, y)
 
 
-defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros(g))
+defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros(g),
+       reads=((), ()))
 
 
 @primitive(raw=True)
@@ -338,14 +339,14 @@ def sign(x):
     return out
 
 
-defvjp(sign, lambda g, out, x: _zeros(g))
+defvjp(sign, lambda g, out, x: _zeros(g), reads=((),))
 
 
 def _flat(name, fn):
     """A piecewise-constant op: its gradient is zero wherever it exists, as in PyTorch."""
     prim = primitive(name, raw=True)(lambda x: fn(x))
     prim.__doc__ = f"torch.{name}: elementwise, with zero gradient."
-    return defvjp(prim, lambda g, out, x: _zeros(g))
+    return defvjp(prim, lambda g, out, x: _zeros(g), reads=((),))
 
 
 floor = _flat("floor", np.floor)
@@ -358,7 +359,7 @@ def round(x, decimals=0):
     return np.round(x, decimals)
 
 
-defvjp(round, lambda g, out, x, decimals=0: _zeros(g))
+defvjp(round, lambda g, out, x, decimals=0: _zeros(g), reads=((),))
 
 
 def frac(x):
@@ -478,7 +479,7 @@ def where(cond, x, y):
 defvjp(where,
        None,
        lambda g, out, c, x, y: where(c, g, 0.0),
-       lambda g, out, c, x, y: where(c, 0.0, g))
+       lambda g, out, c, x, y: where(c, 0.0, g), reads=((), (0,), (0,)))
 
 
 def lerp(input, end, weight):
@@ -510,7 +511,7 @@ def copy_from(x, src):
     return np.broadcast_to(src, x.shape).astype(x.dtype)
 
 
-defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g)
+defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g, reads=((), ()))
 
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "negative", "pow", "square",

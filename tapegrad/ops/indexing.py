@@ -155,8 +155,12 @@ def getitem(input, key):
 def setitem(input, key, value):
     """Tensor.__setitem__: write value (broadcast) at key, in place; differentiable w.r.t. the
     tensor's other entries and w.r.t. value."""
-    key, _ = _key(key)
+    key, basic = _key(key)
     if isinstance(value, Tensor):
+        if not basic and value._data.dtype != input._data.dtype:
+            raise RuntimeError(f"index_put_: Index put requires the source and destination "
+                               f"dtypes match, got {input.dtype} for the destination and "
+                               f"{value.dtype} for the source.")
         grad = value._rg
     else:
         grad = False

@@ -244,6 +244,10 @@ def einsum(*args):
                                 tuple([op.dtype for op in operands]))
     if dtype is not None:
         operands = [op if op.dtype == dtype else op.to(dtype) for op in operands]
+    lhs, rhs = eq.split("->")
+    if len(operands) == 1 and len(set(lhs)) == len(lhs) and sorted(lhs) == sorted(rhs):
+        # a pure permutation: a view, as in torch (writes through it reach the operand)
+        return permute_prim(operands[0], tuple(lhs.index(c) for c in rhs))
     return _einsum(*operands, eq=eq, optimize=optimize)
 
 
