@@ -218,7 +218,11 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
         st.grad_enabled = mode
     if not retain:
         for e in done:
-            e.prim.release(e)
+            prim = e.prim
+            if prim.saves:
+                e.inputs = e.out = None     # release()'s common case, without the call
+            else:
+                prim.release(e)
     if len(tape._refs) > 4096:
         tape._sweep()     # a large graph may have just died: do not wait for more appends
     if raw:
