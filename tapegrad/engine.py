@@ -12,7 +12,7 @@ import numpy as np
 
 ndarray = np.ndarray
 
-from .tape import _state, global_tape, _leaf, bump_version, _last_write
+from .tape import _state, global_tape, _leaf, bump_version, _last_write, hooked_leaves
 from .tensor import Tensor
 
 # Backward calls in several threads may accumulate into one leaf: each `.grad` update is a
@@ -147,6 +147,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
         pop, get = pending.pop, pending.get
         k = tape._stop(last) - 1
         useful = None if capture is None else _leading_to(tape.entries(last), capture)
+        final = _oldest_uses(tape.entries(last)) if accumulate and hooked_leaves else None
         while pending:
             if foreign and (k < 0 or -foreign[0][0] > seqs[k]):
                 e = heappop(foreign)[2]
@@ -157,6 +158,12 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
                     continue
             else:
                 break
+            while final and final[-1][0] > e.seq:
+                # every recorded use of this hooked leaf is behind us: its gradient is final
+                t = final.pop()[1]
+                acc = leaves.pop(id(t), None)
+                if acc is not None:
+                    _finish_leaves({id(t): acc}, None, got, True, create_graph, shared, raw)
             gs = pop(e, None)
             if gs is None:
                 continue
@@ -397,6 +404,17 @@ def _visit_outputs(e, gs, wanted, got, create_graph, raw, shared):
         pos = wanted.get((e, i))
         if pos is not None:
             got[pos] = gs[i]
+
+
+def _oldest_uses(entries):
+    """(clock of its oldest use, leaf) for each leaf with hooks used by `entries` (oldest
+    first), sorted by clock: the replay finishes each leaf as soon as it passes that use."""
+    first = {}
+    for e in entries:
+        for x in e.inputs or ():
+            if isinstance(x, Tensor) and x._entry is None and x._hooks and id(x) not in first:
+                first[id(x)] = (e.seq, x)
+    return sorted(first.values(), key=lambda use: use[0])
 
 
 def _finish_leaves(leaves, capture, got, accumulate, create_graph, shared, raw):

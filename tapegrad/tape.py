@@ -132,6 +132,9 @@ def global_tape():
 
 
 _state = _ThreadState()
+# leaves with gradient hooks: while there are any, a backward finishes each leaf as soon as
+# its gradient is final (so hooks see it early, as in PyTorch); otherwise all at the end
+hooked_leaves = weakref.WeakSet()
 # Global clock: orders entries across tapes and threads. `next` on itertools.count is atomic
 # under the GIL, so two threads never get the same or a decreasing number.
 _next_seq = itertools.count(1).__next__

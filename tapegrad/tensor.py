@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf, now
+from .tape import _leaf, now, hooked_leaves
 
 
 class Tensor:
@@ -250,6 +250,7 @@ class Tensor:
         if e is None:
             if self._hooks is None:
                 self._hooks = []
+                hooked_leaves.add(self)
             hooks = self._hooks
         else:
             if e.hooks is None:

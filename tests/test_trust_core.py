@@ -481,3 +481,29 @@ def test_zero_gradient_ops_read_nothing():
         a.fill_(1.0)
     t.sum().backward()
     np.testing.assert_array_equal(_grad(a), [[0, 0]])
+
+
+def test_leaf_hook_runs_as_soon_as_its_gradient_is_final():
+    order = []
+    w1 = T.ones(2, requires_grad=True)
+    w2 = T.ones(2, requires_grad=True)
+    w2.register_hook(lambda g: order.append("w2"))
+    w1.register_hook(lambda g: order.append("w1"))
+    a = w1 * 2
+    a.register_hook(lambda g: order.append("a"))
+    b = a * w2                      # w2's only use: final once this entry is replayed
+    b.sum().backward()
+    assert order == ["w2", "a", "w1"]      # torch's order (AccumulateGrad runs when ready)
+    np.testing.assert_array_equal(_grad(w2), [2, 2])
+    np.testing.assert_array_equal(_grad(w1), [2, 2])
+
+
+def test_leaf_used_twice_is_finished_once_after_its_oldest_use():
+    seen = []
+    w = T.ones(2, requires_grad=True)
+    w.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = w * 3
+    z = y * w
+    z.sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [6, 6])
