@@ -70,6 +70,9 @@ def grad_through(tape, outputs, inputs, grad_outputs, retain, create_graph):
 def _finish_grads(got, inputs, allow_unused, materialize, where):
     out = []
     for i, (t, g) in enumerate(zip(inputs, got)):
+        if g is not None and not g._data.flags.writeable:
+            # a broadcast cotangent (sum's, expand's): hand out memory the caller may write
+            g = g.clone() if g._rg else _leaf(np.array(g._data))
         if g is None:
             if materialize:
                 g = _leaf(np.zeros_like(t._data))

@@ -229,8 +229,9 @@ class Primitive:
                 got.add(-1)
             return got
         got = set()
+        seq = entry.seq
         for x, r in zip(entry.inputs, reads):
-            if isinstance(x, Tensor) and x._rg:
+            if isinstance(x, Tensor) and x._rg and x._rg_since < seq:   # required grad then
                 got.update(r)
         return got
 

@@ -507,3 +507,27 @@ def test_leaf_used_twice_is_finished_once_after_its_oldest_use():
     z.sum().backward()
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [6, 6])
+
+
+def test_gradients_from_grad_are_writable():
+    a = T.tensor([[-1.29], [1.96]], requires_grad=True)
+    (g,) = T.autograd.grad(a.sum(dim=1).sin().sum(), [a])
+    g.zero_()
+    (g2,) = T.autograd.grad(a.sum(), [a], create_graph=True)
+    g2.clamp_(max=0.5)
+    np.testing.assert_array_equal(g2.detach().numpy(), [[0.5], [0.5]])
+
+
+def test_rule_of_an_input_that_required_grad_only_later_reads_nothing():
+    a1 = T.tensor([1.41], requires_grad=True)
+    a2 = T.tensor(1.16)
+    c3 = a1.double()
+    c3[::2] /= a2
+    a2.requires_grad_()
+    (g,) = T.autograd.grad(c3.sin().sum(), [a1])
+    np.testing.assert_allclose(g.numpy(), np.cos(1.41 / 1.16) / 1.16, rtol=1e-6)
+
+
+def test_abs_of_bool_raises_as_torch():
+    with pytest.raises(NotImplementedError):
+        T.tensor([True, False]).abs()

@@ -321,6 +321,8 @@ defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
 
 @primitive(raw=True)
 def abs(x):
+    if x.dtype == np.bool_:
+        raise NotImplementedError("abs: not implemented for 'Bool' tensors (as in PyTorch)")
     return np.abs(x)
 
 
