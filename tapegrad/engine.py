@@ -170,7 +170,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             gs = pop(e, None)
             if gs is None:
                 continue
-            if useful is not None and e not in useful and e.owner is tape:
+            if useful is not None and e not in useful and (foreign is None or e.owner is tape):
                 # no path from here to a requested tensor: run no rule, only its hooks
                 if e.hooks is not None or wanted:
                     _visit_outputs(e, gs, wanted, got, create_graph, raw, shared)
