@@ -456,7 +456,8 @@ def test_advanced_index_put_needs_matching_dtypes():
         b[T.tensor([0])] = T.ones(1, dtype=T.float64)
     b[0] = T.ones((), dtype=T.float64)        # a basic index copies with a cast, as in torch
     b[T.tensor([1])] = 2.0
-    np.testing.assert_array_equal(b.numpy(), [1, 2, 0])
+    b[T.tensor([False, False, True])] = T.full((), 3.0, dtype=T.float64)   # a masked fill
+    np.testing.assert_array_equal(b.numpy(), [1, 2, 3])
 
 
 def test_in_place_on_stack_output_is_recorded():

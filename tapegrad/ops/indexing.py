@@ -157,7 +157,8 @@ def setitem(input, key, value):
     tensor's other entries and w.r.t. value."""
     key, basic = _key(key)
     if isinstance(value, Tensor):
-        if not basic and value._data.dtype != input._data.dtype:
+        if not basic and value._data.dtype != input._data.dtype and not (
+                value._data.size == 1 and _one_mask(key)):    # torch's masked_fill path
             raise RuntimeError(f"index_put_: Index put requires the source and destination "
                                f"dtypes match, got {input.dtype} for the destination and "
                                f"{value.dtype} for the source.")
@@ -180,6 +181,12 @@ def setitem(input, key, value):
     except ValueError as err:
         raise RuntimeError(f"index_put_: {_torch_words(err)}") from None
     bump_version(input)
+
+
+def _one_mask(key):
+    """Whether the key's only advanced item is one boolean mask."""
+    advanced = [k for k in key if type(k) not in _BASIC]
+    return len(advanced) == 1 and advanced[0].dtype == np.bool_
 
 
 def index_put(input, indices, values, accumulate=False):
