@@ -475,7 +475,24 @@ def where(cond, x, y):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {cond.dtype}")
     x, y = promote(x, y)
+    if type(cond) is np.ndarray and cond.dtype == np.bool_:
+        # where(mask, g, 0), the masking rules' form: a multiply is ~15x faster than
+        # np.where on a random mask, and is the same selection when the kept side is finite
+        if _plus_zero(y) and type(x) is np.ndarray:
+            return _masked(x, cond)
+        if _plus_zero(x) and type(y) is np.ndarray:
+            return _masked(y, ~cond)
     return np.where(cond, x, y)
+
+
+def _plus_zero(v):
+    return type(v) in (int, float) and v == 0 and math.copysign(1.0, v) > 0
+
+
+def _masked(a, keep):
+    if a.dtype.kind in "fc" and not np.isfinite(a).all():
+        return np.where(keep, a, 0)      # inf * False would be NaN: select instead
+    return a * keep
 
 
 defvjp(where,

@@ -69,13 +69,16 @@ def max_unpool2d(g, index, size, kernel, stride, padding, dilation):
     (t, b), (l, r) = padding
     out = np.zeros((N, C, size[0] + t + b, size[1] + l + r), g.dtype)
     apart = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+    finite = bool(np.isfinite(g).all())
     for k, rows, cols in _offsets(kernel, stride, dilation, g.shape[2:]):
-        # selected, not multiplied: entries that are not a window's maximum get exactly 0,
-        # even from an inf or NaN cotangent
+        picked = index == k
+        # entries that are not a window's maximum get exactly 0, even from an inf or NaN
+        # cotangent: multiplying by the mask is that (and fast) only when g is finite
+        part = g * picked if finite else np.where(picked, g, 0)
         if apart:    # windows do not overlap: each entry is written once
-            np.copyto(out[:, :, rows, cols], g, where=index == k)
+            out[:, :, rows, cols] = part
         else:
-            out[:, :, rows, cols] += np.where(index == k, g, 0)
+            out[:, :, rows, cols] += part
     return _crop(out, padding, size)
 
 
