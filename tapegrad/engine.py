@@ -146,11 +146,11 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             if r._entry is not None and (foreign is None or r._entry.owner is tape):
                 last = max(last, r._entry.seq)
             route.send(r, g._data if raw else g, float("inf"))
-        refs, seqs = tape._refs, tape._seqs
-        pop, get = pending.pop, pending.get
-        k = tape._stop(last) - 1
         useful = None if capture is None else _leading_to(tape.entries(last), capture)
         final = _oldest_uses(tape.entries(last)) if accumulate and hooked_leaves else None
+        refs, seqs = tape._refs, tape._seqs      # after entries(): it may compact them
+        pop, get = pending.pop, pending.get
+        k = tape._stop(last) - 1
         while pending:
             if foreign and (k < 0 or -foreign[0][0] > seqs[k]):
                 e = heappop(foreign)[2]

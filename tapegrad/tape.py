@@ -62,9 +62,16 @@ class Tape:
         return bisect_right(self._seqs, seq)
 
     def entries(self, upto=None):
-        """Live entries, oldest first; with `upto`, only those recorded no later than it."""
+        """Live entries, oldest first; with `upto`, only those recorded no later than it.
+
+        Having looked at every reference anyway, it drops the dead ones when they are most
+        of the list, so that repeated calls (a Hessian's many grads) stay cheap.
+        """
         refs = self._refs if upto is None else self._refs[:self._stop(upto)]
-        return [e for e in (r() for r in refs) if e is not None]
+        live = [e for e in (r() for r in refs) if e is not None]
+        if len(refs) > 64 and 2 * len(live) < len(refs):
+            self._compact()
+        return live
 
     def __len__(self):
         self._compact()
