@@ -12,7 +12,7 @@ import numpy as np
 
 ndarray = np.ndarray
 
-from .tape import _state, global_tape, _leaf, bump_version, _last_write, hooked_leaves
+from .tape import _state, global_tape, _leaf, bump_version, _last_write, hooked_leaves, fresh
 from .tensor import Tensor
 
 # Backward calls in several threads may accumulate into one leaf: each `.grad` update is a
@@ -49,7 +49,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] is {type(t).__name__}, expected a Tensor")
-        if not t._rg:
+        if not fresh(t)._rg:
             raise RuntimeError(f"grad: One of the differentiated Tensors (inputs[{i}], shape "
                                f"{list(t.shape)}) does not require grad")
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, "grad")
@@ -94,7 +94,7 @@ def _roots_and_seeds(tensors, grads, where):
         raise RuntimeError(f"{where}: got {len(grads)} gradients for {len(roots)} tensors")
     seeds = []
     for i, (r, g) in enumerate(zip(roots, grads)):
-        if not isinstance(r, Tensor) or not r._rg:
+        if not isinstance(r, Tensor) or not fresh(r)._rg:
             raise RuntimeError(f"{where}: element {i} of tensors does not require grad and does "
                                "not have a grad_fn")
         if g is None:

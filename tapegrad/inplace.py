@@ -10,21 +10,15 @@ its history again from the base: views and bases never disagree about what they 
 import numpy as np
 
 from .ops import elementwise as _ew, indexing as _idx
-from .tape import _state, _leaf, _new, _record, bump_version, primitive, defvjp
+from .tape import (_state, _leaf, _record, bump_version, primitive, defvjp, region, snapshot,
+                   take_history, fresh)
 from .tensor import Tensor, _num
 
 
 # ---- the write through a view, as primitives ---------------------------------------------------
-def _region(a, chain):
-    """What a view made by `chain` (view ops from its base) sees of `a` (array or tensor)."""
-    for op, rest, params in chain:
-        a = op(a, *rest, **params)
-    return a
-
-
 def _flat_region(shape, chain):
     """Flat C-order positions, in the base, of the elements of the view that `chain` makes."""
-    return _region(np.arange(int(np.prod(shape))).reshape(shape), chain)
+    return region(np.arange(int(np.prod(shape))).reshape(shape), chain)
 
 
 @primitive("copy_slices", linear=True, raw=True)
@@ -44,69 +38,22 @@ def fill_region(x, chain):
 
 
 defvjp(copy_slices, lambda g, out, base, value, chain: fill_region(g, chain),
-       lambda g, out, base, value, chain: _region(g, chain))
+       lambda g, out, base, value, chain: region(g, chain))
 defvjp(fill_region, lambda g, out, x, chain: fill_region(g, chain))
 
 
 # ---- history ---------------------------------------------------------------------------------
-def _snapshot(t, copy=False):
-    """A tensor holding t's current history (and, with copy, its current values)."""
-    s = _new(Tensor)
-    s._data = t._data.copy() if copy else t._data
-    s._vc = [0, 0] if copy else t._vc
-    s._rg, s._entry, s._index = t._rg, t._entry, t._index
-    return s
-
-
-def _take_history(t, src):
-    """t (written in place) takes the history of src, a fresh output of the recorded write.
-
-    Consumers recorded before keep routing to t's earlier state (`Entry.prev`). A retained
-    gradient moves to the new history; hooks stay with the old one, as in PyTorch.
-    """
-    e = src._entry
-    if e is None:                 # nothing upstream requires grad
-        t._rg, t._entry, t._index = False, None, 0
-        return
-    if e.prev is None:
-        e.prev = {}
-    e.prev[src._index] = _snapshot(t)
-    old = t._entry
-    if old is not None and old.retained is not None and t._index in old.retained:
-        ref = old.retained.pop(t._index)
-        e.retained = {src._index: ref}
-        if e.hooks is None:
-            e.hooks = {}
-    t._rg, t._entry, t._index = src._rg, e, src._index
-
-
 def _rebase(t, r):
-    """After t's memory took r's values (recorded as r = op(old t, ...)), give t, its base
-    and all their live views their new histories."""
+    """After t's memory took r's values (recorded as r = op(old t, ...)), give t, or its base
+    if t is a view, the new history; the family's views take theirs again when next used."""
     root = t._base
     if root is None:
-        _take_history(t, r)
-        refresh_views(t)
+        take_history(t, r)
     else:
-        whole = _record(copy_slices.prim, (_snapshot(root), r), {"chain": t._view}, root._data)
-        _take_history(root, whole)
-        refresh_views(root)       # t among them
-
-
-def refresh_views(base):
-    """Each live view of `base` takes its history again, from the base's current history."""
-    views = base._views
-    if not views:
-        return
-    live = []
-    for ref in list(views):
-        v = ref()
-        if v is None or v._base is not base:
-            continue
-        live.append(ref)
-        _take_history(v, _region(base, v._view))
-    base._views = live      # drops the temporaries that the loop registered
-    base._n_views = len(live)
+        whole = _record(copy_slices.prim, (snapshot(root), r), {"chain": t._view}, root._data)
+        take_history(root, whole)
+    t._vc[2] += 1       # a new generation: every view of the family is now stale
+    fresh(t)            # except the one just written (its retained grad moves on now)
 
 
 # ---- in-place methods ------------------------------------------------------------------------
@@ -115,6 +62,7 @@ def _write_check(self, op):
     view of one."""
     if not _state.grad_enabled:
         return
+    fresh(self)
     if self._rg and self._entry is None and not self._nograd_view:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            "in-place operation. Wrap it in tapegrad.no_grad() or use "
@@ -128,7 +76,7 @@ def _write_check(self, op):
 def _recording(self, args):
     if not _state.grad_enabled:
         return False
-    if not (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+    if not (self._rg or any(isinstance(a, Tensor) and fresh(a)._rg for a in args)):
         return False
     if self._nograd_view:
         raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
@@ -167,7 +115,7 @@ def _inplace(self, fn, *args, name=None, **params):
             out = fn(self, *args, **params)._data
         self._store(out, name)
         return self
-    r = fn(_snapshot(self, copy=_reads_self(fn, self, args)), *args, **params)
+    r = fn(snapshot(self, copy=_reads_self(fn, self, args)), *args, **params)
     self._store(r._data, name)
     _rebase(self, r)
     return self

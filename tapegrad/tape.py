@@ -305,18 +305,26 @@ def _make_op(prim):
         rec = wrap = False
         n = len(args)
         try:
+            # (a view whose base was written since its history was made takes it again
+            # first: `fresh`; one attribute test for every other tensor)
             if n == 2:
                 x, y = args
                 if isinstance(x, Tensor):
+                    if x._base is not None:
+                        fresh(x)
                     rec, wrap = x._rg, True
                     x = x._data
                 if isinstance(y, Tensor):
+                    if y._base is not None:
+                        fresh(y)
                     rec, wrap = rec or y._rg, True
                     y = y._data
                 out = forward(x, y, **params) if params else forward(x, y)
             elif n == 1:
                 x = args[0]
                 if isinstance(x, Tensor):
+                    if x._base is not None:
+                        fresh(x)
                     rec, wrap = x._rg, True
                     x = x._data
                 out = forward(x, **params) if params else forward(x)
@@ -324,6 +332,8 @@ def _make_op(prim):
                 arrays = []
                 for a in args:
                     if isinstance(a, Tensor):
+                        if a._base is not None:
+                            fresh(a)
                         rec, wrap = rec or a._rg, True
                         a = a._data
                     arrays.append(a)
@@ -381,7 +391,7 @@ def _leaf(out):
     t._data = out
     t._rg = False
     t._entry = None
-    t._vc = [0, 0]
+    t._vc = [0, 0, 0]
     return t
 
 
@@ -410,14 +420,17 @@ def _link_view(t, prim, args, params):
     """Make t, the output of view op `prim` on args[0], a view of that tensor's base.
 
     A view shares its base's version counter and remembers how to take itself from the base
-    (`_view`, a chain of view ops), so that after an in-place write to the base or to any of
-    its views, the live views get their history again from the base's new history.
+    (`_view`, a chain of view ops). A recorded write to the base or to any of its views bumps
+    the family's generation (`_vc[2]`); a view of an older generation takes its history again
+    from the base when it is next used (`fresh`), as PyTorch regenerates a view's grad_fn.
     """
     x = args[0]
     a, xa = t._data, x._data
     if _owner(a) is not _owner(xa) and not np.may_share_memory(a, xa):
         return      # reshape had to copy: a new tensor, not a view
-    t._vc = x._vc
+    vc = t._vc = x._vc
+    if vc[2]:
+        t._gen = vc[2]
     step = (prim.op, args[1:], params)
     root = x._base
     if root is None:
@@ -431,15 +444,61 @@ def _link_view(t, prim, args, params):
         # gets no gradient (backward through it runs, and stops there)
         t._nograd_view = True
         t._rg = x._rg
+
+
+def region(a, chain):
+    """What a view made by `chain` (view ops from its base) sees of `a` (array or tensor)."""
+    for op, rest, params in chain:
+        a = op(a, *rest, **params)
+    return a
+
+
+def snapshot(t, copy=False):
+    """A tensor holding t's current history (and, with copy, its current values)."""
+    s = _new(Tensor)
+    s._data = t._data.copy() if copy else t._data
+    s._vc = [0, 0, 0] if copy else t._vc
+    s._rg, s._entry, s._index = t._rg, t._entry, t._index
+    return s
+
+
+def take_history(t, src):
+    """t (written in place, or a view regenerated) takes the history of src, a fresh output.
+
+    Consumers recorded before keep routing to t's earlier state (`Entry.prev`). A retained
+    gradient moves to the new history; hooks stay with the old one, as in PyTorch.
+    """
+    e = src._entry
+    if e is None:                 # nothing upstream requires grad
+        t._rg, t._entry, t._index = False, None, 0
         return
-    views = root._views
-    if views is None:
-        root._views = [_weakref(t)]
-    else:
-        views.append(_weakref(t))
-        if len(views) > 64 and len(views) > 2 * root._n_views:
-            views[:] = [r for r in views if r() is not None]
-            root._n_views = len(views)
+    if e.prev is None:
+        e.prev = {}
+    e.prev[src._index] = snapshot(t)
+    old = t._entry
+    if old is not None and old.retained is not None and t._index in old.retained:
+        ref = old.retained.pop(t._index)
+        e.retained = {src._index: ref}
+        if e.hooks is None:
+            e.hooks = {}
+    t._rg, t._entry, t._index = src._rg, e, src._index
+
+
+def fresh(t):
+    """Give view t its history again if its family was written since it was made (only
+    while grad mode is on: that is when the history is recorded). Returns t."""
+    base = t._base
+    if base is None:
+        return t
+    if t._nograd_view:
+        t._rg = base._rg      # as in torch: it follows its base's requires_grad, not its history
+        return t
+    gen = t._vc[2]
+    if t._gen == gen or not _state.grad_enabled:
+        return t
+    take_history(t, region(base, t._view))
+    t._gen = gen
+    return t
 
 
 def now():
@@ -479,7 +538,7 @@ def _record(prim, args, params, out):
     if n == 1:
         result = t = _new(Tensor)
         t._data = out
-        t._vc = [0, 0]
+        t._vc = [0, 0, 0]
         e.out = (out,)
         t._rg = True
         t._entry = e

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf, now, hooked_leaves
+from .tape import _leaf, now, hooked_leaves, fresh
 
 
 class Tensor:
@@ -16,8 +16,7 @@ class Tensor:
     _hooks = None       # leaf hooks
     _base = None        # for a view: the tensor that owns the memory (PyTorch's `_base`)
     _view = None        # for a view: the chain of view ops that takes it from `_base`
-    _views = None       # for a base: weak references to its views made with grad mode on
-    _n_views = 0        # live views at the last sweep of `_views`
+    _gen = 0            # for a view: the family generation (`_vc[2]`) its history is of
     _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
     _rg_since = 0       # clock tick at which requires_grad was last turned on
     __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
@@ -146,7 +145,7 @@ class Tensor:
     # ---- autograd ----------------------------------------------------------------------------
     @property
     def requires_grad(self):
-        return self._rg
+        return fresh(self)._rg
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -165,19 +164,18 @@ class Tensor:
                                f"gradients, got {self._data.dtype}")
         if flag and not self._rg:
             self._rg_since = now()   # ops recorded before this send it no gradient
+            if self._base is None:
+                self._vc[2] += 1     # its views take their history again when next used
         self._rg = flag
-        if flag and self._views:
-            from .inplace import refresh_views    # L4: only on this rare path
-            refresh_views(self)      # its live views now require grad too, as in torch
         return self
 
     @property
     def is_leaf(self):
-        return self._entry is None
+        return fresh(self)._entry is None
 
     @property
     def grad_fn(self):
-        return self._entry
+        return fresh(self)._entry
 
     @property
     def grad(self):
@@ -217,7 +215,7 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype (got {value.dtype})")
         self._data = value
-        self._vc = [0, 0]
+        self._vc = [0, 0, 0]
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
@@ -225,7 +223,7 @@ class Tensor:
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if not self._rg:
+        if not fresh(self)._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         e = self._entry
         if e is not None:
@@ -244,7 +242,7 @@ class Tensor:
     def register_hook(self, hook):
         """Call `hook(grad)` on this tensor's gradient before it is used; a returned tensor
         replaces the gradient. Returns a handle whose `remove()` unregisters the hook."""
-        if not self._rg:
+        if not fresh(self)._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         e = self._entry
         if e is None:
@@ -341,6 +339,9 @@ class Tensor:
         return _ew.mul(other, self)
 
     def __rtruediv__(self, other):
+        if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
+            # as torch: reciprocal, whose rule reads only its result, times the number
+            return _ew.mul(_ew.reciprocal(self), other)
         return _ew.div(other, self)
 
     def __rfloordiv__(self, other):

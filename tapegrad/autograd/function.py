@@ -11,10 +11,10 @@ import weakref
 
 import numpy as np
 
-from ..tape import Primitive, _record, _restore, _leaf, _state
+from ..tape import Primitive, _record, _restore, _leaf, _state, fresh, snapshot
 from ..tensor import Tensor
 from ..engine import _RELEASED
-from ..inplace import _snapshot, _rebase
+from ..inplace import _rebase
 
 
 class FunctionCtx:
@@ -189,7 +189,7 @@ class Function:
             args = bound.args if split else bound.args[1:]
             kwargs = bound.kwargs
         st = _state
-        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        needs = tuple(isinstance(a, Tensor) and fresh(a)._rg for a in args)
         ctx = FunctionCtx(needs)
         mode = st.grad_enabled
         st.grad_enabled = False
@@ -269,7 +269,7 @@ def _before_dirty(args, dirty):
     forward (its old history), since the input object itself takes the new history."""
     if not dirty:
         return args
-    return tuple(_snapshot(a) if isinstance(a, Tensor) and _is_in(a, dirty) else a
+    return tuple(snapshot(a) if isinstance(a, Tensor) and _is_in(a, dirty) else a
                  for a in args)
 
 

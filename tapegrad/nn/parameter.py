@@ -14,7 +14,7 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             array = np.zeros(0, np.float32)
-            vc = [0, 0]
+            vc = [0, 0, 0]
         elif isinstance(data, Tensor):
             array, vc = data._data, data._vc
         else:

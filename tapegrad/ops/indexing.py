@@ -7,7 +7,7 @@ Everything else builds the right key and calls one of them.
 """
 import numpy as np
 
-from ..tape import primitive, defvjp, _leaf, _state, bump_version
+from ..tape import primitive, defvjp, _leaf, _state, bump_version, fresh
 from ..tensor import Tensor, _dim
 from .elementwise import where
 from .shape import reshape_prim, broadcast_to
@@ -156,6 +156,10 @@ def setitem(input, key, value):
     """Tensor.__setitem__: write value (broadcast) at key, in place; differentiable w.r.t. the
     tensor's other entries and w.r.t. value."""
     key, basic = _key(key)
+    if _state.grad_enabled:
+        fresh(input)
+        if isinstance(value, Tensor):
+            fresh(value)
     if isinstance(value, Tensor):
         if not basic and value._data.dtype != input._data.dtype and not (
                 value._data.size == 1 and _one_mask(key)):    # torch's masked_fill path
