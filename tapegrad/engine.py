@@ -307,9 +307,11 @@ def _raw_vjp(prim, e, gs):
         g, out = tuple(gs), e.out
     params = e.params
     inputs = e.inputs
-    arrays = []
-    for a in inputs:
-        arrays.append(a._data if isinstance(a, Tensor) else a)
+    if len(inputs) == 2:        # the common case, without a loop
+        x, y = inputs
+        arrays = (x._data if isinstance(x, Tensor) else x, y._data if isinstance(y, Tensor) else y)
+    else:
+        arrays = [a._data if isinstance(a, Tensor) else a for a in inputs]
     grads = []
     for x, rule in zip(inputs, prim.rules):
         if rule is not None and isinstance(x, Tensor) and x._rg:

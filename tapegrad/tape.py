@@ -254,9 +254,9 @@ class Primitive:
         if self.saves or self.reads is not None and self.read_by(entry):
             entry.inputs = entry.out = None
             return
-        entry.out = (None,) * self.n_out       # the rules that can still run do not read it
+        entry.out = _NO_OUT if self.n_out == 1 else (None,) * self.n_out   # unread now
         for x in inputs:
-            if isinstance(x, Tensor) and x._entry is not None and x._data.nbytes > 65536:
+            if isinstance(x, Tensor) and x._data.nbytes > 65536 and x._entry is not None:
                 # large inputs become shape-only stand-ins: memory is not kept for routes
                 entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry
                                      is not None else x for x in inputs)
@@ -392,10 +392,12 @@ def _leaf(out):
     t._rg = False
     t._entry = None
     t._vc = [0, 0, 0]
+    t._base = None
     return t
 
 
 _NO_MEMORY = np.zeros(16, np.uint8)    # room for one element of any dtype
+_NO_OUT = (None,)
 
 
 def _stand_in(x):
@@ -458,6 +460,7 @@ def snapshot(t, copy=False):
     s = _new(Tensor)
     s._data = t._data.copy() if copy else t._data
     s._vc = [0, 0, 0] if copy else t._vc
+    s._base = None
     s._rg, s._entry, s._index = t._rg, t._entry, t._index
     return s
 
@@ -539,6 +542,7 @@ def _record(prim, args, params, out):
         result = t = _new(Tensor)
         t._data = out
         t._vc = [0, 0, 0]
+        t._base = None
         e.out = (out,)
         t._rg = True
         t._entry = e

@@ -8,13 +8,13 @@ from .tape import _leaf, now, hooked_leaves, fresh
 class Tensor:
     """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
 
-    # Hot attributes are slots; rare ones live in the instance __dict__ (created on first
-    # write) and default to the class attributes below, so making a tensor sets only four.
-    __slots__ = ("_data", "_rg", "_entry", "_vc", "__dict__", "__weakref__")
+    # Hot attributes are slots (`_base`: None, or for a view the tensor that owns the memory,
+    # PyTorch's `_base`); rare ones live in the instance __dict__ (created on first write) and
+    # default to the class attributes below, so making a tensor sets only five.
+    __slots__ = ("_data", "_rg", "_entry", "_vc", "_base", "__dict__", "__weakref__")
     _index = 0          # which output of `_entry` this is
     _grad = None
     _hooks = None       # leaf hooks
-    _base = None        # for a view: the tensor that owns the memory (PyTorch's `_base`)
     _view = None        # for a view: the chain of view ops that takes it from `_base`
     _gen = 0            # for a view: the family generation (`_vc[2]`) its history is of
     _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
@@ -27,6 +27,7 @@ class Tensor:
         from .creation import legacy_new
         t = legacy_new(args, None, "Tensor", device)
         self._data, self._rg, self._entry, self._vc = t._data, t._rg, t._entry, t._vc
+        self._base = None
         if t._entry is not None:        # an alias of a tensor that requires grad
             self._index = t._index
 
