@@ -32,12 +32,7 @@ KNOWN = {
     "requires_grad_+target.aliased": "K28 requires_grad_() on a base: its live views take "
                                      "history and pass gradients (torch: leaves that get none)",
     # known gaps, not yet fixed
-    "shape.permute+on_0d": "K8 permute() with no dims on 0-d: torch raises TypeError",
-    "shape.repeat+on_0d": "K8 repeat() with no sizes on 0-d: torch raises TypeError",
-    "shape.flatten+on_1d": "K9 flatten() of a 1-d tensor returns self in torch",
     "setitem.advanced+setitem.value_nonfloat": "K19 index_put of int/bool values into float: torch raises",
-    "reduce.amax+on_empty": "K20 amax()/amin() of an empty tensor: IndexError, torch RuntimeError",
-    "reduce.amin+on_empty": "K20",
     "target.from.shape.expand+writes_view": "K27 writes into expanded (stride-0) memory: "
                                             "tapegrad refuses, torch allows some",
 }

@@ -240,3 +240,22 @@ def test_fmod_gradients_match_torch():
     for got, ref in zip(_grads(tg, fn, x, y), _grads(torch, fn, x, y)):
         np.testing.assert_allclose(got, ref)
     np.testing.assert_array_equal(_grads(tg, fn, x, y)[1], [1., 1., -2.])
+
+
+# ---- the differential tester's small finds (K8, K9, K20) --------------------------------------
+def test_permute_and_repeat_without_dims_raise_typeerror():
+    with pytest.raises(TypeError):
+        tg.tensor(1.0).permute()
+    with pytest.raises(TypeError):
+        tg.tensor(1.0).repeat()
+
+
+def test_flatten_that_merges_nothing_returns_the_tensor():
+    x = tg.ones(3, requires_grad=True)
+    assert x.flatten() is x and x.flatten().is_leaf
+    assert tg.ones(2, 3).flatten().shape == (6,)
+
+
+def test_amax_of_empty_without_dim_is_a_runtime_error():
+    with pytest.raises(RuntimeError, match="Specify the reduction dim"):
+        tg.zeros(0).amax()

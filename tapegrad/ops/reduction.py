@@ -153,6 +153,9 @@ _min_all.prim.grad_fn_name = "MinBackward1"
 
 
 def _extremes(input, dim, keepdim, op, op_name):
+    if input._data.size == 0 and dim in ((), None, []):
+        raise RuntimeError(f"{op_name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
     dims = _dims(dim, input._data.ndim, op_name)
     _check_nonempty(input._data, dims, op_name)
     return op(input, dims=dims, keepdim=keepdim)

@@ -152,6 +152,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if nd == 0:
         return reshape_prim(input, (1,))
+    if s == e:
+        return input        # nothing to merge: the tensor itself, as in torch
     return reshape_prim(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
@@ -207,6 +209,8 @@ def _atleast(tensors, n):
 # ---- permuting -------------------------------------------------------------------------------
 def permute(input, *dims):
     """torch.permute: reorder dimensions."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _sizes(dims)
     n = input.ndim
     if len(dims) != n:
@@ -323,6 +327,8 @@ def sum_to_size(input, *size):
 
 def repeat(input, *sizes):
     """Tensor.repeat: tile the tensor sizes[i] times along dimension i (extra sizes lead)."""
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _sizes(sizes)
     shape = input._data.shape
     lead = len(sizes) - len(shape)
