@@ -146,8 +146,10 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             if r._entry is not None and (foreign is None or r._entry.owner is tape):
                 last = max(last, r._entry.seq)
             route.send(r, g._data if raw else g, float("inf"))
-        useful = None if capture is None else _leading_to(tape.entries(last), capture)
-        final = _oldest_uses(tape.entries(last)) if accumulate and hooked_leaves else None
+        hooks_early = accumulate and hooked_leaves
+        recorded = tape.entries(last) if capture is not None or hooks_early else ()
+        useful = None if capture is None else _leading_to(recorded, capture)
+        final = _oldest_uses(recorded) if hooks_early else None
         refs, seqs = tape._refs, tape._seqs      # after entries(): it may compact them
         pop, get = pending.pop, pending.get
         k = tape._stop(last) - 1

@@ -4,8 +4,9 @@ Writes go into the tensor's own array and bump its version counter, so that back
 to use a value that changed after it was saved. While recording, the op is taped out of place
 on a snapshot of the old value and the tensor takes the new entry as its history (PyTorch's
 rebase). A write through a view rebases the view's base instead (`copy_slices`: the base's
-old value with the view's new value written in), and every live view of that base then takes
-its history again from the base: views and bases never disagree about what they hold.
+old value with the view's new value written in); every view of that base then takes its
+history again from the base when next used (`tape.fresh`), so views and bases never
+disagree about what they hold.
 """
 import numpy as np
 

@@ -208,7 +208,6 @@ class Primitive:
 
     reads = None     # per input: indices of the inputs its rule reads, -1 for the outputs
 
-
     def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
                  raw=False, reads_inputs=None):
         self.name = name

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf, now, hooked_leaves, fresh
+from .tape import _leaf, _state, now, hooked_leaves, fresh
 
 
 class Tensor:
@@ -74,7 +74,6 @@ class Tensor:
     # ---- conversion --------------------------------------------------------------------------
     def numpy(self, force=False):
         """The array itself (shared memory); refused while it could carry gradients, as in torch."""
-        from .tape import _state      # imported here: tape imports this module
         if self._rg and not force and _state.grad_enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
