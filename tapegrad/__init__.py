@@ -1,13 +1,17 @@
 """tapegrad: reverse-mode automatic differentiation for NumPy with PyTorch's names.
 
 A global (per-thread) tape records primitive ops as they run; `backward()` replays it in reverse.
+This file only gathers the public names; the layers below import one another one way only
+(see README's Design section and tests/test_layers.py).
 """
-from .tape import Tape, Tensor  # noqa: F401  (tape first: it imports tensor and the ops)
-from .tensor import Size, Device as device  # noqa: F401
-from .dtypes import dtype, get_default_dtype, set_default_dtype, public as _public  # noqa: F401
+from math import pi, e, inf, nan  # noqa: F401
+
 from . import dtypes as _np_dtypes
+from ._tensor import Tensor, Size, Device as device  # noqa: F401
+from .dtypes import dtype, get_default_dtype, set_default_dtype, public as _public  # noqa: F401
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
+from .tape import Tape  # noqa: F401
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
                        ones_like, empty_like, full_like, eye, arange, linspace, logspace,
                        rand, randn, rand_like, randn_like, randint, randperm, normal, bernoulli,
@@ -17,6 +21,7 @@ from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTen
 from .printing import set_printoptions  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
+from .ops.conversion import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.cumulative import *  # noqa: F401,F403
@@ -25,12 +30,17 @@ from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
-from . import autograd, nn, optim, utils, cuda, models  # noqa: F401,E402
-from . import special, linalg, sparse, optimize, integrate  # noqa: F401,E402
-from .io import save, load  # noqa: F401,E402
-from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401,E402
+from . import _methods, _malloc
+from . import autograd, nn, optim, utils, cuda, models  # noqa: F401
+from . import special, linalg, sparse, optimize, integrate  # noqa: F401
+from .io import save, load  # noqa: F401
+from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401
+from .linalg.norms import tensor_norm as norm  # noqa: F401
 
 __version__ = "0.1.0"
+
+_methods.install()
+_malloc.tune()
 
 # the public dtype objects print as PyTorch's (`torch.float32`) and compare equal to NumPy's
 float16 = half = _public(_np_dtypes.float16)
@@ -41,10 +51,6 @@ int16 = short = _public(_np_dtypes.int16)
 int32 = int = _public(_np_dtypes.int32)
 int64 = long = _public(_np_dtypes.int64)
 bool = _public(_np_dtypes.bool)  # noqa: A001
-from math import pi, e, inf, nan  # noqa: F401,E402
-
-from . import _malloc  # noqa: E402
-_malloc.tune()
 
 
 def is_tensor(obj):

@@ -2,8 +2,8 @@
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf, _state
-from .tensor import Tensor, Size
+from ._convert import infer, size_of
+from ._tensor import Tensor, Device, _leaf, legacy_new, unwrap
 
 _rng = [np.random.default_rng()]
 
@@ -43,91 +43,19 @@ def _make(arr, dtype, requires_grad, op):
         if arr.dtype.kind != "f":
             raise RuntimeError(f"{op}: only Tensors of floating point dtype can require "
                                f"gradients, got {arr.dtype}")
-        t._rg = True
+        t._requires_grad = True
     return t
-
-
-def _infer(data):
-    """The dtype PyTorch gives a Python value: floats -> default float, ints -> int64."""
-    a = np.asarray(data)
-    if a.dtype.kind == "f" and not isinstance(data, np.ndarray) and a.dtype != np.float16:
-        if not _holds_numpy(data):
-            return a.astype(dtypes.get_default_dtype())
-    if a.dtype.kind in "iu" and not isinstance(data, np.ndarray) and not _holds_numpy(data):
-        return a.astype(np.int64)
-    if a.dtype.kind == "O":
-        raise TypeError(f"tensor: could not infer dtype of {type(data).__name__}")
-    return a
-
-
-def _holds_numpy(data):
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return isinstance(data, (np.ndarray, np.generic))
-
-
-def _unwrap(data):
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
-        return [_unwrap(d) for d in data]
-    return data
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """torch.tensor: always copies `data`."""
     _device(device)
-    data = _unwrap(data)
+    data = unwrap(data)
     if dtype is not None:
         arr = np.array(data, dtype=dtypes.as_dtype(dtype), copy=True)
     else:
-        arr = np.array(_infer(data), copy=True)
+        arr = np.array(infer(data), copy=True)
     return _make(arr, None, requires_grad, "tensor")
-
-
-def legacy_new(args, dtype, name, device=None):
-    """PyTorch's legacy constructors `Tensor(...)`, `FloatTensor(...)`: from a sequence, an
-    ndarray (shared when its dtype already fits) or a tensor (an alias), or `*size` (zeros)."""
-    _device(device)
-    dt = dtypes._DEFAULT[0] if dtype is None else dtype
-    if not args:
-        return _leaf(np.zeros(0, dt))
-    first = args[0]
-    if len(args) == 1 and isinstance(first, Tensor):
-        return _alias(first, dtype, name)
-    if isinstance(first, Size) or all(isinstance(a, _INTS) for a in args):
-        return _leaf(np.zeros(_size_of(first if isinstance(first, Size) else args, name), dt))
-    if len(args) > 1 or not isinstance(first, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name}(): data must be a sequence (got "
-                        f"{', '.join(type(a).__name__ for a in args)})")
-    try:
-        return _leaf(np.asarray(first, dtype=dt) if isinstance(first, np.ndarray)
-                     else np.array(_unwrap(first), dtype=dt))
-    except ValueError as err:
-        raise TypeError(f"{name}(): could not convert the data to {dt}: {err}") from None
-
-
-_INTS = (int, np.integer)
-
-
-def _size_of(size, name):
-    size = tuple(int(s) for s in size)
-    if any(s < 0 for s in size):
-        raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension: "
-                           f"{list(size)}")
-    return size
-
-
-def _alias(t, dtype, name):
-    """`Tensor(t)`: t's memory under a new tensor (differentiable, as PyTorch's alias)."""
-    if dtype is not None and t._data.dtype != dtype:
-        raise TypeError(f"{name}(): expected a tensor of dtype {dtypes.public(dtype)}, got one "
-                        f"of dtype {t.dtype}; convert it with .to() first")
-    if t._rg and _state.grad_enabled:
-        return t.view_as(t)
-    a = _leaf(t._data)
-    a._vc = t._vc        # same memory: in-place writes through either are seen by both
-    return a
 
 
 class _TensorType(type):
@@ -165,7 +93,7 @@ def as_tensor(data, dtype=None, device=None):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray):
         return _make(data, dtype, False, "as_tensor")
-    return _make(_infer(data), dtype, False, "as_tensor")
+    return _make(infer(data), dtype, False, "as_tensor")
 
 
 def from_numpy(ndarray):
@@ -178,24 +106,14 @@ def from_numpy(ndarray):
 
 def _device(device):
     if device is not None:
-        from .tensor import Device
         Device(device)
-
-
-def _size(size, op):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    size = tuple(int(s) for s in size)
-    if any(s < 0 for s in size):
-        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension: {list(size)}")
-    return size
 
 
 def _filled(op, fill):
     def make(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
         _device(device)
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
-        return _make(fill(_size(size, op), dt), None, requires_grad, op)
+        return _make(fill(size_of(size, op), dt), None, requires_grad, op)
     make.__name__ = op
     make.__doc__ = f"torch.{op}(*size, dtype=None, requires_grad=False)"
     return make
@@ -211,7 +129,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else \
             dtypes.bool if isinstance(fill_value, bool) else dtypes.int64
-    return _make(np.full(_size((size,), "full"), fill_value, dtypes.as_dtype(dtype)), None,
+    return _make(np.full(size_of((size,), "full"), fill_value, dtypes.as_dtype(dtype)), None,
                  requires_grad, "full")
 
 
@@ -266,7 +184,7 @@ def _random(op, draw):
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         if dt.kind != "f":
             raise RuntimeError(f"{op}: expected a floating point dtype, got {dt}")
-        return _make(draw(_gen(generator), _size(size, op)).astype(dt), None, requires_grad, op)
+        return _make(draw(_gen(generator), size_of(size, op)).astype(dt), None, requires_grad, op)
     make.__name__ = op
     make.__doc__ = f"torch.{op}(*size, generator=None, dtype=None, requires_grad=False)"
     return make
@@ -285,7 +203,7 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    return _make(_gen(generator).integers(low, high, _size((size,), "randint")),
+    return _make(_gen(generator).integers(low, high, size_of((size,), "randint")),
                  dtype or dtypes.int64, requires_grad, "randint")
 
 

@@ -2,7 +2,7 @@
 import functools
 import inspect
 
-from .tape import _state
+from ._state import state
 
 
 class _Mode:
@@ -19,13 +19,13 @@ class _Mode:
     _bare_decorator = True
 
     def __enter__(self):
-        st = _state
+        st = state
         self._prev = (st.grad_enabled, st.inference)
         st.grad_enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        _state.grad_enabled, _state.inference = self._prev
+        state.grad_enabled, state.inference = self._prev
         return False
 
     def __call__(self, fn):
@@ -91,14 +91,14 @@ class set_grad_enabled(_Mode):
 
     def __init__(self, mode):
         self.enabled = bool(mode)
-        self._prev = (_state.grad_enabled, _state.inference)
-        _state.grad_enabled = self.enabled    # a plain call takes effect at once
+        self._prev = (state.grad_enabled, state.inference)
+        state.grad_enabled = self.enabled    # a plain call takes effect at once
 
     def __enter__(self):
         return self
 
     def __call__(self, fn):
-        _state.grad_enabled = self._prev[0]   # used as a decorator: undo the call's effect
+        state.grad_enabled = self._prev[0]   # used as a decorator: undo the call's effect
         return super().__call__(fn)
 
     def _args(self):
@@ -113,7 +113,7 @@ class inference_mode(_Mode):
         self.mode = bool(mode)
 
     def __enter__(self):
-        st = _state
+        st = state
         self._prev = (st.grad_enabled, st.inference)
         st.grad_enabled, st.inference = not self.mode, self.mode
         return self
@@ -123,8 +123,8 @@ class inference_mode(_Mode):
 
 
 def is_grad_enabled():
-    return _state.grad_enabled
+    return state.grad_enabled
 
 
 def is_inference_mode_enabled():
-    return _state.inference
+    return state.inference

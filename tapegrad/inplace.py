@@ -1,4 +1,4 @@
-"""Tensor's in-place methods (`add_`, `relu_`, `copy_`, ...), bound onto Tensor by tensor.py.
+"""In-place ops (`add_`, `relu_`, `copy_`, `x[key] = v`, ...), Tensor methods by `_methods.py`.
 
 Writes go into the tensor's own array and bump its version counter, so that backward refuses
 to use a value that changed after it was saved. While recording, the op is taped out of place
@@ -10,10 +10,13 @@ disagree about what they hold.
 """
 import numpy as np
 
-from .ops import elementwise as _ew, indexing as _idx
-from .tape import (_state, _leaf, _record, bump_version, primitive, defvjp, region, snapshot,
-                   take_history, fresh)
-from .tensor import Tensor, _num
+from ._state import state
+from ._tensor import Tensor, _leaf, _num, fresh, region, snapshot, take_history
+from .primitives import primitive, defvjp
+from .tape import bump_version, record
+from .creation import _gen
+from .ops import conversion, elementwise, indexing
+from .ops.indexing import index_put_prim, _key, _one_mask, _torch_words
 
 
 # ---- the write through a view, as primitives ---------------------------------------------------
@@ -22,7 +25,7 @@ def _flat_region(shape, chain):
     return region(np.arange(int(np.prod(shape))).reshape(shape), chain)
 
 
-@primitive("copy_slices", linear=True, raw=True)
+@primitive("copy_slices", reads_inputs=False, raw=True)
 def copy_slices(base, value, chain):
     """`base` with `value` written where the view `chain` of it lies (PyTorch's CopySlices)."""
     out = np.array(base, order="C")
@@ -30,7 +33,7 @@ def copy_slices(base, value, chain):
     return out
 
 
-@primitive("fill_region", linear=True, raw=True)
+@primitive("fill_region", reads_inputs=False, raw=True)
 def fill_region(x, chain):
     """`x` with zeros where the view `chain` of it lies: what the base keeps of a cotangent."""
     out = np.array(x, order="C")
@@ -51,9 +54,9 @@ def _rebase(t, r):
     if root is None:
         take_history(t, r)
     else:
-        whole = _record(copy_slices.prim, (snapshot(root), r), {"chain": t._view}, root._data)
+        whole = record(copy_slices.prim, (snapshot(root), r), {"chain": t._view}, root._data)
         take_history(root, whole)
-    t._vc[2] += 1       # a new generation: every view of the family is now stale
+    t._counter.generation += 1    # a new generation: every view of the family is now stale
     fresh(t)            # except the one just written (its retained grad moves on now)
 
 
@@ -61,23 +64,23 @@ def _rebase(t, r):
 def _write_check(self, op):
     """Writes PyTorch refuses while grad mode is on: to a leaf that requires grad, or to a
     view of one."""
-    if not _state.grad_enabled:
+    if not state.grad_enabled:
         return
     fresh(self)
-    if self._rg and self._entry is None and not self._nograd_view:
+    if self._requires_grad and self._entry is None and not self._nograd_view:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            "in-place operation. Wrap it in tapegrad.no_grad() or use "
                            "out-of-place ops.")
     base = self._base
-    if base is not None and base._rg and base._entry is None and not self._nograd_view:
+    if base is not None and base._requires_grad and base._entry is None and not self._nograd_view:
         raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used "
                            "in an in-place operation.")
 
 
 def _recording(self, args):
-    if not _state.grad_enabled:
+    if not state.grad_enabled:
         return False
-    if not (self._rg or any(isinstance(a, Tensor) and fresh(a)._rg for a in args)):
+    if not (self._requires_grad or any(isinstance(a, Tensor) and fresh(a)._requires_grad for a in args)):
         return False
     if self._nograd_view:
         raise RuntimeError("A view was created in no_grad mode and is being modified inplace "
@@ -97,7 +100,7 @@ def _reads_self(fn, self, args):
     if prim.reads is None:
         return prim.reads_inputs
     xs = (self,) + args
-    return any(0 in r for x, r in zip(xs, prim.reads) if isinstance(x, Tensor) and x._rg)
+    return any(0 in r for x, r in zip(xs, prim.reads) if isinstance(x, Tensor) and x._requires_grad)
 
 
 def _inplace(self, fn, *args, name=None, **params):
@@ -107,17 +110,17 @@ def _inplace(self, fn, *args, name=None, **params):
     when its rules read that value), and the write rebases self's history.
     """
     name = name or fn.prim.name + "_"
-    self._write_check(name)
+    _write_check(self, name)
     if not _recording(self, args):
         if hasattr(fn, "prim"):     # bare arrays in: no recording, NumPy errors translated
             out = fn(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
                      **params)
         else:
             out = fn(self, *args, **params)._data
-        self._store(out, name)
+        _store(self, out, name)
         return self
     r = fn(snapshot(self, copy=_reads_self(fn, self, args)), *args, **params)
-    self._store(r._data, name)
+    _store(self, r._data, name)
     _rebase(self, r)
     return self
 
@@ -140,12 +143,12 @@ def _store(self, out, name):
 
 def _overwrite(self, name, values):
     """Replace every element by `values` (no dependence on the old ones): fill_, uniform_..."""
-    self._write_check(name)
+    _write_check(self, name)
     if _recording(self, (values,)):
         if not isinstance(values, Tensor):
             values = _leaf(np.asarray(values))
-        return self._inplace(_ew.copy_from, values, name=name)
-    self._store(values._data if isinstance(values, Tensor) else values, name)
+        return _inplace(self, conversion.copy_from, values, name=name)
+    _store(self, values._data if isinstance(values, Tensor) else values, name)
     return self
 
 
@@ -158,12 +161,12 @@ def fill_(self, value):
         if value.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        return self._overwrite("fill_", value)
-    self._write_check("fill_")
-    if _state.grad_enabled and self._rg:
-        return self._overwrite("fill_", np.full(self._data.shape, value, self._data.dtype))
+        return _overwrite(self, "fill_", value)
+    _write_check(self, "fill_")
+    if state.grad_enabled and self._requires_grad:
+        return _overwrite(self, "fill_", np.full(self._data.shape, value, self._data.dtype))
     if not self._data.flags.writeable:
-        return self._store(np.full(self._data.shape, value, self._data.dtype), "fill_")
+        return _store(self, np.full(self._data.shape, value, self._data.dtype), "fill_")
     self._data.fill(value)        # the common case (zeroing a buffer): no temporary
     bump_version(self)
     return self
@@ -171,103 +174,126 @@ def fill_(self, value):
 
 def copy_(self, src, non_blocking=False):
     src = src if isinstance(src, Tensor) else _leaf(np.asarray(src))
-    return self._inplace(_ew.copy_from, src)
+    return _inplace(self, conversion.copy_from, src)
 
 
 def add_(self, other, alpha=1):
-    return self._inplace(_ew.add, other if alpha == 1 else other * alpha)
+    return _inplace(self, elementwise.add, other if alpha == 1 else other * alpha)
 
 
 def sub_(self, other, alpha=1):
-    return self._inplace(_ew.sub, other if alpha == 1 else other * alpha)
+    return _inplace(self, elementwise.sub, other if alpha == 1 else other * alpha)
 
 
 def mul_(self, other):
-    return self._inplace(_ew.mul, other)
+    return _inplace(self, elementwise.mul, other)
 
 
 def div_(self, other):
-    return self._inplace(_ew.div, other)
+    return _inplace(self, elementwise.div, other)
 
 
 def pow_(self, exponent):
-    return self._inplace(_ew.pow, exponent)
+    return _inplace(self, elementwise.pow, exponent)
 
 
 def clamp_(self, min=None, max=None):
-    return self._inplace(_ew.clamp_prim, lo=_num(min), hi=_num(max))
+    return _inplace(self, elementwise.clamp_prim, lo=_num(min), hi=_num(max))
 
 clip_ = clamp_
 
 
 def neg_(self):
-    return self._inplace(_ew.neg)
+    return _inplace(self, elementwise.neg)
 
 
 def exp_(self):
-    return self._inplace(_ew.exp)
+    return _inplace(self, elementwise.exp)
 
 
 def relu_(self):
-    return self._inplace(_ew.relu)
+    return _inplace(self, elementwise.relu)
 
 
 def sigmoid_(self):
-    return self._inplace(_ew.sigmoid)
+    return _inplace(self, elementwise.sigmoid)
 
 
 def tanh_(self):
-    return self._inplace(_ew.tanh)
+    return _inplace(self, elementwise.tanh)
 
 
 def sqrt_(self):
-    return self._inplace(_ew.sqrt)
+    return _inplace(self, elementwise.sqrt)
 
 
 def abs_(self):
-    return self._inplace(_ew.abs)
+    return _inplace(self, elementwise.abs)
 
 
 # in-place forms of out-of-place ops: the op runs on a snapshot, so writing self afterwards
 # cannot spoil what the op's rules read
 
 def masked_fill_(self, mask, value):
-    return self._inplace(_idx.masked_fill, mask, value, name="masked_fill_")
+    return _inplace(self, indexing.masked_fill, mask, value, name="masked_fill_")
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-    return self._inplace(_idx.scatter, dim, index, src, value, reduce=reduce, name="scatter_")
+    return _inplace(self, indexing.scatter, dim, index, src, value, reduce=reduce, name="scatter_")
 
 
 def scatter_add_(self, dim, index, src):
-    return self._inplace(_idx.scatter_add, dim, index, src, name="scatter_add_")
+    return _inplace(self, indexing.scatter_add, dim, index, src, name="scatter_add_")
 
 
 def index_add_(self, dim, index, source, *, alpha=1):
-    return self._inplace(_idx.index_add, dim, index, source, alpha=alpha, name="index_add_")
+    return _inplace(self, indexing.index_add, dim, index, source, alpha=alpha, name="index_add_")
 
 
 def index_put_(self, indices, values, accumulate=False):
-    return self._inplace(_idx.index_put, indices, values, accumulate, name="index_put_")
+    return _inplace(self, indexing.index_put, indices, values, accumulate, name="index_put_")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    from .creation import _gen
-    return self._overwrite("uniform_", _gen(generator).uniform(a, b, self._data.shape)
+    return _overwrite(self, "uniform_", _gen(generator).uniform(a, b, self._data.shape)
                            .astype(self._data.dtype))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    from .creation import _gen
-    return self._overwrite("normal_", _gen(generator).normal(mean, std, self._data.shape)
+    return _overwrite(self, "normal_", _gen(generator).normal(mean, std, self._data.shape)
                            .astype(self._data.dtype))
 
 
-__iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
-
-
-# bound onto Tensor by tensor.py
-METHODS = ("zero_ fill_ _write_check _inplace _store _overwrite copy_ add_ sub_ mul_ div_ pow_ "
-           "clamp_ clip_ neg_ exp_ relu_ sigmoid_ tanh_ sqrt_ abs_ masked_fill_ scatter_ "
-           "scatter_add_ index_add_ index_put_ uniform_ normal_ "
-           "__iadd__ __isub__ __imul__ __itruediv__ __ipow__").split()
+def setitem(input, key, value):
+    """Tensor.__setitem__: write value (broadcast) at key, in place; differentiable w.r.t. the
+    tensor's other entries and w.r.t. value."""
+    key, basic = _key(key)
+    if state.grad_enabled:
+        fresh(input)
+        if isinstance(value, Tensor):
+            fresh(value)
+    if isinstance(value, Tensor):
+        if not basic and value._data.dtype != input._data.dtype and not (
+                value._data.size == 1 and _one_mask(key)):    # torch's masked_fill path
+            raise RuntimeError(f"index_put_: Index put requires the source and destination "
+                               f"dtypes match, got {input.dtype} for the destination and "
+                               f"{value.dtype} for the source.")
+        grad = value._requires_grad
+    else:
+        grad = False
+        if not isinstance(value, (int, float, bool)):
+            value = np.asarray(value)
+    if state.grad_enabled and (input._requires_grad or grad):
+        _inplace(input, index_put_prim, value, key)
+        return
+    a = input._data
+    if not a.flags.writeable:
+        raise RuntimeError("index_put_: the tensor's memory is read-only (it was expanded or "
+                           "shares memory with a read-only array); clone() it first")
+    try:
+        a[key] = value._data if isinstance(value, Tensor) else value
+    except IndexError as err:
+        raise IndexError(_torch_words(err)) from None
+    except ValueError as err:
+        raise RuntimeError(f"index_put_: {_torch_words(err)}") from None
+    bump_version(input)

@@ -12,7 +12,7 @@ from .autograd.function import Function, once_differentiable
 from .creation import as_tensor, tensor
 from .engine import grad as _grad
 from .grad_mode import enable_grad, no_grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 def _rhs(func, shape, args):

@@ -15,7 +15,7 @@ from scipy import optimize as _so
 from .engine import grad as _grad
 from .grad_mode import enable_grad, no_grad
 from .creation import tensor
-from .tensor import Tensor
+from ._tensor import Tensor
 
 _GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
 _USES_HESSP = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}

@@ -154,6 +154,6 @@ def tensor_repr(t):
         body = _body(a, len(prefix))
     if t._entry is not None:
         suffixes.append(f"grad_fn=<{t._entry.name()}>")
-    elif t._rg:
+    elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, len(prefix))

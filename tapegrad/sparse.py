@@ -10,8 +10,8 @@ import numpy as np
 import scipy.sparse as sps
 
 from .dtypes import promote, get_default_dtype
-from .tape import primitive, defvjp
-from .tensor import Tensor
+from .primitives import primitive, defvjp
+from ._tensor import Tensor
 from .creation import as_tensor, tensor
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import special as _sp
 
 from .dtypes import promote
-from .tape import primitive, defvjp
+from .primitives import primitive, defvjp
 from .ops.elementwise import (_floating, _data, _const, where, exp, log, sign, cos, clamp,
                               sigmoid as expit)
 from .ops.reduction import logsumexp as _logsumexp, _sum

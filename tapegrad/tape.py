@@ -1,39 +1,33 @@
-"""The gradient tape: thread-local recording state, primitives, entries and scoped tapes.
+"""The gradient tape: scoped tapes, entries, recording, version counters and views.
 
-A forward op on tensors that require grad appends one `Entry` to every active tape. The entry
-holds the op's inputs strongly and is held by its outputs (their `grad_fn`); tapes hold entries
-weakly, so an entry whose outputs all died is freed by reference counting, and with it, in
-cascade, everything it kept alive. `engine.py` replays the tape in reverse.
+A forward op on tensors that require grad appends one `Entry` to every active tape (`_record`).
+The entry holds the op's inputs strongly and is held by its outputs (their `grad_fn`); tapes
+hold entries weakly, so an entry whose outputs all died is freed by reference counting, and
+with it, in cascade, everything it kept alive. `engine.py` replays a tape in reverse.
 """
-import itertools
-import threading
 import weakref
 from bisect import bisect_right
 
 import numpy as np
 
+from ._state import state, writes, tick
+from ._tensor import Tensor, VersionCounter, _leaf, _new
+
 ndarray = np.ndarray
-
-
-class _ThreadState(threading.local):
-    """Per-thread grad mode and the stack of tapes that record (the thread's global tape first)."""
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.inference = False
-        self.tapes = (Tape(),)
+_weakref = weakref.ref
 
 
 class Tape:
     """A Wengert list: entries in the order they were recorded.
 
     `with Tape() as tape:` records the ops run inside the block onto `tape` (and onto every
-    enclosing tape); `tape.gradient(target, sources)` differentiates through them.
+    enclosing tape); `tape.gradient(target, sources)` differentiates through them. With
+    `persistent=True`, `gradient` may be called more than once.
     """
 
     def __init__(self, persistent=False):
         self._refs = []          # weak references to entries, oldest first
-        self._seqs = []          # their sequence numbers, to find where a replay starts
+        self._seqs = []          # their clock ticks, to find where a replay starts
         self._limit = 1024       # look for dead references when the list grows past this
         self.persistent = persistent
         self._used = False
@@ -81,36 +75,17 @@ class Tape:
         return iter(self.entries())
 
     def __enter__(self):
-        st = _state
-        if self in st.tapes:
+        if self in state.tapes:
             raise RuntimeError("Tape: this tape is already recording")
-        self._below = st.tapes
-        st.tapes = st.tapes + (self,)
+        self._below = state.tapes or thread_tapes()
+        state.tapes = self._below + (self,)
         return self
 
     def __exit__(self, *exc):
         # One assignment with no call before it: a Ctrl-C cannot land between the check and
         # the restore and leave this tape recording for good.
-        _state.tapes = self._below
+        state.tapes = self._below
         return False
-
-    def gradient(self, target, sources, output_gradients=None):
-        """d(target)/d(sources) through the entries on this tape (like TF's GradientTape.gradient).
-
-        Called while an enclosing tape records, the computation is itself recorded, so the
-        enclosing tape can differentiate the result again (higher-order derivatives).
-        """
-        from .engine import grad_through
-        if self._used and not self.persistent:
-            raise RuntimeError("Tape.gradient: a non-persistent tape can only be used once; "
-                               "create it with Tape(persistent=True) to call gradient() again")
-        self._used = True
-        single = not isinstance(sources, (list, tuple))
-        srcs = [sources] if single else list(sources)
-        recording = any(t is not self for t in _state.tapes[1:])
-        grads = grad_through(self, [target], srcs, output_gradients,
-                             retain=self.persistent or recording, create_graph=recording)
-        return grads[0] if single else grads
 
     def __repr__(self):
         """The Wengert list: entries numbered t0, t1... in order; leaves x0, x1...; tensors
@@ -133,19 +108,17 @@ class Tape:
         return "\n".join(lines) if lines else "<empty tape>"
 
 
+def thread_tapes():
+    """The tape stack of the current thread, starting it (with the thread's own tape) if this
+    thread has not recorded yet."""
+    if not state.tapes:
+        state.tapes = (Tape(),)
+    return state.tapes
+
+
 def global_tape():
     """The tape of the current thread (the base of its tape stack)."""
-    return _state.tapes[0]
-
-
-_state = _ThreadState()
-# leaves with gradient hooks: while there are any, a backward finishes each leaf as soon as
-# its gradient is final (so hooks see it early, as in PyTorch); otherwise all at the end
-hooked_leaves = weakref.WeakSet()
-# Global clock: orders entries across tapes and threads. `next` on itertools.count is atomic
-# under the GIL, so two threads never get the same or a decreasing number.
-_next_seq = itertools.count(1).__next__
-_last_write = [0]   # clock at the latest in-place write: entries recorded after it need no check
+    return (state.tapes or thread_tapes())[0]
 
 
 class Entry:
@@ -159,7 +132,7 @@ class Entry:
                  "__weakref__")
     hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
     retained = None     # output index -> weak reference to a tensor that retains its grad
-    out_vc = None       # version counter(s) of the outputs, for rules that read `out`
+    out_counters = None     # version counter(s) of the outputs, for rules that read `out`
     # When an output of this entry replaced the history of an existing tensor (an in-place
     # op, a view regenerated after its base changed, a Function's dirty input), `prev` maps
     # that output's index to a snapshot of the tensor's earlier state: consumers recorded
@@ -191,225 +164,11 @@ class Entry:
         return f"{lhs} = {self.prim.name}({', '.join(args)})  # {info}"
 
 
-REGISTRY = {}   # name -> Primitive: every op tapegrad knows how to differentiate
-
-
-class Primitive:
-    """An op tapegrad differentiates: a NumPy forward and one VJP rule per differentiable input.
-
-    Rules are called as `rule(g, out, *inputs, **params)` with tapegrad tensors, so they are
-    themselves recorded when `create_graph=True`. `uses_out` ops' rules read `out` (True, or
-    for multi-output ops the indices of the outputs they read: only those are checked for
-    in-place changes). `reads_inputs=False` declares rules that never read their inputs' values
-    (the default for `linear` ops): in-place changes to the inputs are then harmless, and an
-    in-place form of the op need not keep the old value. `defvjp(..., reads=...)` says more
-    precisely which inputs each rule reads (PyTorch saves `other` only for `self`'s gradient).
-    """
-
-    reads = None     # per input: indices of the inputs its rule reads, -1 for the outputs
-
-    def __init__(self, name, forward, n_out=1, linear=False, uses_out=False, view=False,
-                 raw=False, reads_inputs=None):
-        self.name = name
-        self.raw = raw
-        self.forward = forward
-        self.rules = ()
-        self.n_out = n_out
-        self.reads_inputs = not linear if reads_inputs is None else reads_inputs
-        self.uses_out = uses_out
-        # whether every recording keeps values for backward (then a second backward must fail)
-        self.saves = self.reads_inputs or bool(uses_out)
-        self.view = view
-        self.grad_fn_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
-        REGISTRY[name] = self
-
-    def __repr__(self):
-        return f"<tapegrad primitive {self.name}>"
-
-    def read_by(self, entry):
-        """What the rules that will run for `entry` read: input indices, and -1 for outputs."""
-        reads = self.reads
-        if reads is None:
-            got = set(range(len(entry.inputs))) if self.reads_inputs else set()
-            if self.uses_out:
-                got.add(-1)
-            return got
-        got = set()
-        seq = entry.seq
-        for x, r in zip(entry.inputs, reads):
-            if isinstance(x, Tensor) and x._rg and x._rg_since < seq:   # required grad then
-                got.update(r)
-        return got
-
-    def release(self, entry):
-        """Drop what `entry` saved for backward (after a replay without retain_graph).
-
-        An entry whose rules read no value (add, sum, reshape...) saved nothing: it keeps its
-        routes to its inputs, so a second backward through it works, as in PyTorch.
-        """
-        inputs = entry.inputs
-        if inputs is None:
-            return
-        if self.saves or self.reads is not None and self.read_by(entry):
-            entry.inputs = entry.out = None
-            return
-        entry.out = _NO_OUT if self.n_out == 1 else (None,) * self.n_out   # unread now
-        for x in inputs:
-            if isinstance(x, Tensor) and x._data.nbytes > 65536 and x._entry is not None:
-                # large inputs become shape-only stand-ins: memory is not kept for routes
-                entry.inputs = tuple(_stand_in(x) if isinstance(x, Tensor) and x._entry
-                                     is not None else x for x in inputs)
-                return
-
-    def vjp(self, entry, gs):
-        """Input cotangents (None where not needed) given the outputs' cotangents `gs`."""
-        inputs = entry.inputs
-        out = entry.out
-        if self.n_out == 1:
-            g = gs[0]
-            out = _restore(entry, 0) if self.uses_out else None
-        else:
-            g = tuple(gs)
-            out = tuple(_restore(entry, i) for i in range(self.n_out)) if self.uses_out else None
-        params = entry.params
-        result = []
-        for x, rule in zip(inputs, self.rules):
-            if rule is not None and isinstance(x, Tensor) and x._rg:
-                result.append(rule(g, out, *inputs, **params))
-            else:
-                result.append(None)
-        return result
-
-
-def primitive(name=None, n_out=1, linear=False, uses_out=False, view=False, raw=False,
-              reads_inputs=None):
-    """Decorator: turn a NumPy forward into a differentiable op; attach rules with `defvjp`.
-
-    The op is a plain function (so it binds as a Tensor method at no cost); its `Primitive`
-    is `op.prim`. Called with no tensor argument, it returns the bare NumPy result.
-    `raw=True` declares that the rules also work when handed bare ndarrays (see engine).
-    """
-    def wrap(forward):
-        prim = Primitive(name or forward.__name__, forward, n_out, linear, uses_out, view, raw,
-                         reads_inputs)
-        return _make_op(prim)
-    return wrap
-
-
-def _make_op(prim):
-    forward = prim.forward
-
-    def op(*args, **params):
-        # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
-        rec = wrap = False
-        n = len(args)
-        try:
-            # (a view whose base was written since its history was made takes it again
-            # first: `fresh`; one attribute test for every other tensor)
-            if n == 2:
-                x, y = args
-                if isinstance(x, Tensor):
-                    if x._base is not None:
-                        fresh(x)
-                    rec, wrap = x._rg, True
-                    x = x._data
-                if isinstance(y, Tensor):
-                    if y._base is not None:
-                        fresh(y)
-                    rec, wrap = rec or y._rg, True
-                    y = y._data
-                out = forward(x, y, **params) if params else forward(x, y)
-            elif n == 1:
-                x = args[0]
-                if isinstance(x, Tensor):
-                    if x._base is not None:
-                        fresh(x)
-                    rec, wrap = x._rg, True
-                    x = x._data
-                out = forward(x, **params) if params else forward(x)
-            else:
-                arrays = []
-                for a in args:
-                    if isinstance(a, Tensor):
-                        if a._base is not None:
-                            fresh(a)
-                        rec, wrap = rec or a._rg, True
-                        a = a._data
-                    arrays.append(a)
-                out = forward(*arrays, **params)
-        except (ValueError, TypeError) as err:
-            raise _op_error(prim, args, err) from None
-        if not wrap:
-            return out       # bare arrays in, bare array out: rules run this way in backward
-        if rec and _state.grad_enabled:
-            return _record(prim, args, params, out)
-        if prim.n_out != 1:
-            return tuple(_leaf(o) for o in out)
-        t = _leaf(out)
-        if prim.view:
-            _link_view(t, prim, args, params)
-        return t
-
-    op.prim = prim
-    prim.op = op
-    op.__name__ = op.__qualname__ = prim.name
-    op.__doc__ = forward.__doc__
-    op.__wrapped__ = forward
-    return op
-
-
-def _op_error(prim, args, err):
-    """NumPy's complaint about mismatched shapes or dtypes, as PyTorch's RuntimeError naming
-    the op and its operands (a TypeError about a non-numeric operand stays a TypeError)."""
-    if isinstance(err, TypeError) and not all(isinstance(a, (Tensor, ndarray, int, float))
-                                              for a in args):
-        return err
-    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" if hasattr(a, "shape") else repr(a)
-                       for a in args)
-    return RuntimeError(f"{prim.name}: {err} (operands: {shapes})")
-
-
-def defvjp(op, *rules, reads=None):
-    """Register the VJP rules of `op`, one per positional input (None: not differentiable).
-
-    `reads`, if given, names for each rule the inputs it reads (their indices; -1 for the
-    outputs), so that only those must stay unmodified until backward.
-    """
-    op.prim.rules = rules
-    if reads is not None:
-        op.prim.reads = tuple(tuple(r) for r in reads)
-        op.prim.saves = all(op.prim.reads)
-    return op
-
-
-def _leaf(out):
-    """Wrap an array as a tensor with no history."""
-    if type(out) is not ndarray:
-        out = np.asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t._entry = None
-    t._vc = [0, 0, 0]
-    t._base = None
-    return t
-
-
-_NO_MEMORY = np.zeros(16, np.uint8)    # room for one element of any dtype
-_NO_OUT = (None,)
-
-
-def _stand_in(x):
-    """A shape-and-dtype-only copy of tensor x's place in the graph, holding no memory
-    (used for large inputs only: small ones cost less to keep than to replace)."""
-    a = x._data
-    t = _leaf(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
-    t._rg, t._entry, t._index = x._rg, x._entry, x._index
-    return t
-
-
-_new = object.__new__
-_weakref = weakref.ref
+def bump_version(t):
+    """Mark t's data as modified in place now: entries recorded before this that read it fail."""
+    counter = t._counter
+    counter.version += 1
+    counter.written = writes.last = tick()
 
 
 def _owner(a):
@@ -417,21 +176,21 @@ def _owner(a):
     return a if b is None else b
 
 
-def _link_view(t, prim, args, params):
+def link_view(t, prim, args, params):
     """Make t, the output of view op `prim` on args[0], a view of that tensor's base.
 
     A view shares its base's version counter and remembers how to take itself from the base
     (`_view`, a chain of view ops). A recorded write to the base or to any of its views bumps
-    the family's generation (`_vc[2]`); a view of an older generation takes its history again
-    from the base when it is next used (`fresh`), as PyTorch regenerates a view's grad_fn.
+    the family's generation; a view of an older generation takes its history again from the
+    base when it is next used (`_tensor.fresh`), as PyTorch regenerates a view's grad_fn.
     """
     x = args[0]
     a, xa = t._data, x._data
     if _owner(a) is not _owner(xa) and not np.may_share_memory(a, xa):
         return      # reshape had to copy: a new tensor, not a view
-    vc = t._vc = x._vc
-    if vc[2]:
-        t._gen = vc[2]
+    counter = t._counter = x._counter
+    if counter.generation:
+        t._gen = counter.generation
     step = (prim.op, args[1:], params)
     root = x._base
     if root is None:
@@ -440,82 +199,14 @@ def _link_view(t, prim, args, params):
         chain = x._view + (step,)
     t._base = root
     t._view = chain
-    if x._nograd_view or not _state.grad_enabled:
+    if x._nograd_view or not state.grad_enabled:
         # as in torch: it says it requires grad when its base does, has no history, and
         # gets no gradient (backward through it runs, and stops there)
         t._nograd_view = True
-        t._rg = x._rg
+        t._requires_grad = x._requires_grad
 
 
-def region(a, chain):
-    """What a view made by `chain` (view ops from its base) sees of `a` (array or tensor)."""
-    for op, rest, params in chain:
-        a = op(a, *rest, **params)
-    return a
-
-
-def snapshot(t, copy=False):
-    """A tensor holding t's current history (and, with copy, its current values)."""
-    s = _new(Tensor)
-    s._data = t._data.copy() if copy else t._data
-    s._vc = [0, 0, 0] if copy else t._vc
-    s._base = None
-    s._rg, s._entry, s._index = t._rg, t._entry, t._index
-    return s
-
-
-def take_history(t, src):
-    """t (written in place, or a view regenerated) takes the history of src, a fresh output.
-
-    Consumers recorded before keep routing to t's earlier state (`Entry.prev`). A retained
-    gradient moves to the new history; hooks stay with the old one, as in PyTorch.
-    """
-    e = src._entry
-    if e is None:                 # nothing upstream requires grad
-        t._rg, t._entry, t._index = False, None, 0
-        return
-    if e.prev is None:
-        e.prev = {}
-    e.prev[src._index] = snapshot(t)
-    old = t._entry
-    if old is not None and old.retained is not None and t._index in old.retained:
-        ref = old.retained.pop(t._index)
-        e.retained = {src._index: ref}
-        if e.hooks is None:
-            e.hooks = {}
-    t._rg, t._entry, t._index = src._rg, e, src._index
-
-
-def fresh(t):
-    """Give view t its history again if its family was written since it was made (only
-    while grad mode is on: that is when the history is recorded). Returns t."""
-    base = t._base
-    if base is None:
-        return t
-    if t._nograd_view:
-        t._rg = base._rg      # as in torch: it follows its base's requires_grad, not its history
-        return t
-    gen = t._vc[2]
-    if t._gen == gen or not _state.grad_enabled:
-        return t
-    take_history(t, region(base, t._view))
-    t._gen = gen
-    return t
-
-
-def now():
-    """A fresh tick of the global clock."""
-    return _next_seq()
-
-
-def bump_version(t):
-    """Mark t's data as modified in place now: entries recorded before this that read it fail."""
-    vc = t._vc
-    vc[0] += 1
-    vc[1] = _last_write[0] = _next_seq()
-
-
-def _record(prim, args, params, out):
+def record(prim, args, params, out):
     """Append an entry for `prim(*args)` to the active tapes and wrap its outputs.
 
     Outputs that are not floating point (integer casts, indices) never require grad.
@@ -527,42 +218,42 @@ def _record(prim, args, params, out):
         if out.dtype.kind not in "fc":
             t = _leaf(out)
             if prim.view:
-                _link_view(t, prim, args, params)
+                link_view(t, prim, args, params)
             return t
     e = _new(Entry)
     e.prim = prim
     e.inputs = args
     e.params = params
-    seq = e.seq = _next_seq()
+    seq = e.seq = tick()
     e.n_out = n
-    tapes = _state.tapes
+    tapes = state.tapes or thread_tapes()
     e.owner = tapes[0]
     if n == 1:
         result = t = _new(Tensor)
         t._data = out
-        t._vc = [0, 0, 0]
+        t._counter = VersionCounter()
         t._base = None
         e.out = (out,)
-        t._rg = True
+        t._requires_grad = True
         t._entry = e
         if prim.view:
-            _link_view(t, prim, args, params)
+            link_view(t, prim, args, params)
         if prim.uses_out:
-            e.out_vc = t._vc
+            e.out_counters = (t._counter,)
     else:
         e.out = tuple(o if type(o) is ndarray else np.asarray(o) for o in out)
         result = []
         for i, o in enumerate(e.out):
             t = _leaf(o)
             if o.dtype.kind in "fc":
-                t._rg = True
+                t._requires_grad = True
                 t._entry = e
                 t._index = i
             result.append(t)
         result = tuple(result)
         if prim.uses_out:
             read = range(n) if prim.uses_out is True else prim.uses_out
-            e.out_vc = [result[i]._vc for i in read]
+            e.out_counters = tuple(result[i]._counter for i in read)
     for tape in tapes:
         refs = tape._refs
         refs.append(_weakref(e))
@@ -570,15 +261,3 @@ def _record(prim, args, params, out):
         if len(refs) > tape._limit:
             tape._sweep()
     return result
-
-
-def _restore(entry, i):
-    """A tensor for output i of `entry`, wired to it, so rules that read `out` stay differentiable."""
-    t = _leaf(entry.out[i])
-    t._rg = True
-    t._entry = entry
-    t._index = i
-    return t
-
-
-from .tensor import Tensor  # noqa: E402  (Tensor's methods call primitives defined after it)

@@ -68,7 +68,7 @@ def test_failed_grad_assignment_changes_nothing():
 
 
 def test_rule_returning_an_unreducible_shape_names_the_entry():
-    from tapegrad.tape import primitive, defvjp, REGISTRY
+    from tapegrad.primitives import primitive, defvjp, REGISTRY
 
     @primitive("broken_for_test")
     def broken(x):

@@ -5,7 +5,7 @@ import pytest
 import tapegrad as tg
 from tapegrad.autograd import Function, gradcheck, gradgradcheck
 from tapegrad.autograd.function import FunctionBackward, once_differentiable
-from tapegrad.tape import REGISTRY
+from tapegrad.primitives import REGISTRY
 
 
 def make_exp(T):

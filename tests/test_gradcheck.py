@@ -4,7 +4,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.autograd import Function, gradcheck, gradgradcheck, GradcheckError
-from tapegrad.tape import primitive, defvjp, REGISTRY
+from tapegrad.primitives import primitive, defvjp, REGISTRY
 
 
 class GoodSquare(Function):

@@ -4,7 +4,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.autograd import gradcheck, gradgradcheck
-from tapegrad.tape import REGISTRY
+from tapegrad.primitives import REGISTRY
 from tests.optable import ROWS
 
 CASES = [pytest.param(row, g, id=f"{row.name}-{'x'.join(map(str, grp)) or 'scalar'}")

@@ -11,10 +11,12 @@ import weakref
 
 import numpy as np
 
-from ..tape import Primitive, _record, _restore, _leaf, _state, fresh, snapshot
-from ..tensor import Tensor
-from ..engine import _RELEASED
-from ..inplace import _rebase
+from .._state import state
+from .._tensor import Tensor, _leaf, _restore, fresh, snapshot
+from ..primitives import Primitive
+from ..tape import record
+from ..engine import RELEASED
+from ..inplace import _rebase, _write_check
 
 
 class FunctionCtx:
@@ -37,21 +39,21 @@ class FunctionCtx:
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} "
                                 f"is of type {type(t).__name__}")
         self._saved = tensors
-        self._versions = tuple(None if t is None else t._vc[0] for t in tensors)
+        self._versions = tuple(None if t is None else t._counter.version for t in tensors)
 
     @property
     def saved_tensors(self):
         """The saved tensors; saved outputs come back wired to this Function's entry."""
         e = self._entry() if self._entry is not None else None
         if e is not None and e.inputs is None:
-            raise RuntimeError(_RELEASED.format(op=e.prim.grad_fn_name))
+            raise RuntimeError(RELEASED.format(op=e.prim.grad_fn_name))
         for k, (t, version) in enumerate(zip(self._saved, self._versions)):
-            if t is not None and t._vc[0] != version:
+            if t is not None and t._counter.version != version:
                 name = e.prim.name if e is not None else "a custom Function"
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: saved tensor {k} of {name} (shape {list(t.shape)}, "
-                    f"{t.dtype}) is at version {t._vc[0]}; expected version {version} instead. "
+                    f"{t.dtype}) is at version {t._counter.version}; expected version {version} instead. "
                     "Hint: clone() the tensor before modifying it, or modify a copy.")
         if e is None or not self._out_index:
             return tuple(self._saved)
@@ -73,26 +75,19 @@ class FunctionCtx:
 
 
 class FunctionBackward(Primitive):
-    """The entry primitive of one `Function.apply` call; not in REGISTRY (built-ins only)."""
+    """The entry primitive of one `Function.apply` call: its rule is the user's backward.
 
-    reads_inputs = False   # backward reads only what was saved, checked when unpacked
-    uses_out = False
-    view = False
-    raw = False          # backward gets tensors, never bare arrays
-    forward = None
-    rules = ()
+    Not in REGISTRY (which holds built-in ops). Its backward reads only what was saved,
+    which `saved_tensors` checks when unpacked, so it declares no reads of its own.
+    """
 
     def __init__(self, cls, ctx, layout, n_out):
+        super().__init__(cls.__name__, n_out=n_out, reads_inputs=False)
+        self.grad_fn_name = cls.__name__ + "Backward"
         self.cls = cls
         self.ctx = ctx
         self.layout = layout     # per forward output: diff index | (shape, dtype) | None
-        self.n_out = n_out
         self.received = [False] * n_out     # which outputs got a gradient in this replay
-        self.name = cls.__name__
-        self.grad_fn_name = cls.__name__ + "Backward"
-
-    op = None            # no op function stands behind it
-    saves = False        # what it saved is the ctx's: release below handles it
 
     def release(self, entry):
         saved = self.ctx._saved
@@ -101,8 +96,10 @@ class FunctionBackward(Primitive):
             entry.inputs = None     # its backward read them: a second one must fail
         self.ctx._saved = ()
 
-    def vjp(self, entry, gs):
+    def vjp(self, entry, gs, raw=False):
         """Call the user's backward with one gradient per forward output; check what it returns."""
+        if raw:      # the user's backward takes tensors: the base class wraps and unwraps
+            return super().vjp(entry, gs, raw)
         ctx = self.ctx
         mat = ctx.materialize_grads
         received = self.received
@@ -142,7 +139,7 @@ class FunctionBackward(Primitive):
                 raise RuntimeError(f"Function {self.grad_fn_name} returned an invalid gradient "
                                    f"at index {k} - got {list(g.shape)} but expected shape "
                                    f"compatible with {list(shape)}")
-            out.append(g if x._rg else None)
+            out.append(g if x._requires_grad else None)
         return out
 
 
@@ -188,8 +185,8 @@ class Function:
             bound.apply_defaults()
             args = bound.args if split else bound.args[1:]
             kwargs = bound.kwargs
-        st = _state
-        needs = tuple(isinstance(a, Tensor) and fresh(a)._rg for a in args)
+        st = state
+        needs = tuple(isinstance(a, Tensor) and fresh(a)._requires_grad for a in args)
         ctx = FunctionCtx(needs)
         mode = st.grad_enabled
         st.grad_enabled = False
@@ -225,10 +222,10 @@ def _wrap(cls, ctx, args, result):
         return result
     node = FunctionBackward(cls, ctx, tuple(layout), len(diff))
     arrays = diff[0]._data if len(diff) == 1 else tuple(o._data for o in diff)
-    wrapped = _record(node, _before_dirty(args, ctx.dirty), {}, arrays)
+    wrapped = record(node, _before_dirty(args, ctx.dirty), {}, arrays)
     wrapped = (wrapped,) if len(diff) == 1 else wrapped
     for o, w in zip(diff, wrapped):
-        w._vc = o._vc        # in-place changes to an output count against what was saved
+        w._counter = o._counter        # in-place changes to an output count against what was saved
     entry = wrapped[0]._entry
     ctx._entry = weakref.ref(entry)
     if not ctx.materialize_grads and len(diff) > 1:
@@ -243,7 +240,7 @@ def _wrap(cls, ctx, args, result):
             final.append(_rebase_dirty(o, wrapped[spec]) if _is_in(o, ctx.dirty)
                          else wrapped[spec])
         else:
-            final.append(o.detach() if isinstance(o, Tensor) and o._rg else o)
+            final.append(o.detach() if isinstance(o, Tensor) and o._requires_grad else o)
     return final[0] if single else tuple(final)
 
 
@@ -261,7 +258,7 @@ def _check_dirty(cls, ctx, args, outs):
             raise RuntimeError(f"{cls.__name__}: some elements marked as dirty during the "
                                "forward method were not returned as output. The inputs that "
                                "are modified inplace must all be outputs of the Function.")
-        t._write_check(f"{cls.__name__} (mark_dirty)")    # a leaf that requires grad...
+        _write_check(t, f"{cls.__name__} (mark_dirty)")    # a leaf that requires grad...
 
 
 def _before_dirty(args, dirty):
@@ -308,14 +305,14 @@ def once_differentiable(backward):
     it runs without recording, and differentiating its result again raises."""
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        st = _state
+        st = state
         mode = st.grad_enabled
         st.grad_enabled = False
         try:
             outputs = backward(ctx, *grads)
         finally:
             st.grad_enabled = mode
-        if not (mode and any(isinstance(g, Tensor) and g._rg for g in grads)):
+        if not (mode and any(isinstance(g, Tensor) and g._requires_grad for g in grads)):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs

@@ -8,10 +8,10 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from ..tape import _leaf
-from ..tensor import Tensor
+from .._tensor import Tensor, _leaf
 from ..engine import grad as _grad
 from ..grad_mode import enable_grad
+from ..ops.join import stack
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -56,7 +56,7 @@ def _as_tuple(inp, arg_name, fn_name):
 
 def _preprocess(xs, create_graph, need_graph):
     """Fresh tensors to differentiate with respect to; linked to the originals with create_graph."""
-    return tuple(x.reshape(x.shape) if create_graph and x._rg
+    return tuple(x.reshape(x.shape) if create_graph and x._requires_grad
                  else x.detach().requires_grad_(need_graph) for x in xs)
 
 
@@ -97,7 +97,7 @@ def _check_requires_grad(xs, kind, strict):
     for i, x in enumerate(xs):
         if x is None:
             raise RuntimeError(_STRICT["back"].format(i=i))
-        if not x._rg:
+        if not x._requires_grad:
             raise RuntimeError(_NOT_RG[kind].format(i=i))
 
 
@@ -105,7 +105,7 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
     """`grad` over the outputs that require grad; None for every input when there are none."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._rg]
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._requires_grad]
     if not pairs:
         return (None,) * len(inputs)
     return _grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
@@ -165,7 +165,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                               "jvp")
         _check_requires_grad(outputs, "outputs", strict)
         # the VJP is linear in u, so u's value never matters; zeros keep it finite
-        us = tuple(_leaf(np.zeros_like(o._data)).requires_grad_(o._rg) for o in outputs)
+        us = tuple(_leaf(np.zeros_like(o._data)).requires_grad_(o._requires_grad) for o in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, us, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with enable_grad() if create_graph else nullcontext():
@@ -228,7 +228,7 @@ def _jacobian_rows(outputs, inputs, create_graph, strict):
                     raise RuntimeError(f"Output {i} of the user-provided function is "
                                        f"independent of input {k}. This is not allowed in "
                                        "strict mode.")
-                if g is not None and strict and create_graph and not g._rg:
+                if g is not None and strict and create_graph and not g._requires_grad:
                     raise RuntimeError(f"The jacobian of the user-provided function is "
                                        f"independent of input {i}. This is not allowed in "
                                        "strict mode when create_graph=True.")
@@ -239,12 +239,12 @@ def _jacobian_rows(outputs, inputs, create_graph, strict):
 
 def _jacobian_columns(outputs, inputs, create_graph):
     """J[i][k] one input element at a time: J e = d<u, J e>/du, through u -> J^T u."""
-    us = tuple(_leaf(np.zeros_like(o._data)).requires_grad_(o._rg) for o in outputs)
+    us = tuple(_leaf(np.zeros_like(o._data)).requires_grad_(o._requires_grad) for o in outputs)
     grad_inputs = _autograd_grad(outputs, inputs, us, create_graph=True)
     cols = [[[] for _ in inputs] for _ in outputs]
     for k, (x, gk) in enumerate(zip(inputs, grad_inputs)):
         for e in range(x._data.size):
-            if gk is None or not gk._rg:
+            if gk is None or not gk._requires_grad:
                 got = (None,) * len(us)
             else:
                 got = _autograd_grad((gk,), us, (_one_hot(gk._data, e),), create_graph,
@@ -268,12 +268,7 @@ def _assemble(parts, out, x, create_graph, axis):
         return _leaf((a if axis == 0 else a.T).reshape(shape))
     like = x if axis == 0 else out
     parts = [_leaf(np.zeros_like(like._data)) if p is None else p for p in parts]
-    return _stack(parts, axis if axis == 0 else like.ndim).reshape(shape)
-
-
-def _stack(parts, dim):
-    from ..ops.join import stack    # imported late to keep imports acyclic
-    return stack(parts, dim)
+    return stack(parts, axis if axis == 0 else like.ndim).reshape(shape)
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,

@@ -1,8 +1,7 @@
 """Numerical checks of gradients: float64 central differences against the tape's VJPs."""
 import numpy as np
 
-from ..tensor import Tensor
-from ..tape import _leaf
+from .._tensor import Tensor, _leaf
 from ..engine import grad as _grad
 
 

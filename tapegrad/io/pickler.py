@@ -10,8 +10,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import dtypes, nn
-from ..tensor import Device, Size, Tensor
+from .. import dtypes
+from .._tensor import Device, Size, Tensor
 from . import tensors
 
 _BATCH = 1000
@@ -67,7 +67,7 @@ class Pickler:
     """`dump(obj)` -> (pickle bytes, storage records)."""
 
     def __init__(self):
-        self._parameter = getattr(nn, "Parameter", None)
+        self._parameter = tensors.parameter_class()
         self.out = bytearray()
         self.memo = {}       # id(obj) or ('str'|'global', value) -> memo index
         self._alive = []     # objects memoized by id, kept alive so ids stay unique
@@ -218,7 +218,7 @@ class Pickler:
         a = t._data
         kind, key, numel, offset, strides = self.storages.place(a)
         is_param = self._parameter is not None and isinstance(t, self._parameter)
-        requires_grad = t._rg and t._entry is None    # history is not saved: leaves only
+        requires_grad = t._requires_grad and t._entry is None    # history is not saved: leaves only
         if is_param:
             self._global("torch._utils", "_rebuild_parameter")
             self.out += b"("

@@ -13,7 +13,7 @@ try:
 except ImportError:     # Windows
     fcntl = None
 
-from ..tensor import Device
+from .._tensor import Device
 from . import legacy, npz, safetensors, zipformat
 from .pickler import Pickler
 

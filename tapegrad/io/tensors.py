@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import dtypes, nn
+from .. import dtypes
 from ..creation import from_numpy
-from ..tensor import Size, Tensor
+from .._tensor import Size, Tensor
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -259,9 +259,24 @@ def rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     return parameter(data, requires_grad)
 
 
+class _ParameterClass:
+    """The class checkpoints use for torch.nn.Parameter: tapegrad.nn registers its Parameter
+    here on import (io sits beside nn and never imports it)."""
+
+    cls = None
+
+
+def register_parameter_class(cls):
+    _ParameterClass.cls = cls
+
+
+def parameter_class():
+    return _ParameterClass.cls
+
+
 def parameter(t, requires_grad):
     """tapegrad.nn.Parameter(t) where it exists; else t itself as a leaf requiring grad."""
-    cls = getattr(nn, "Parameter", None)
+    cls = _ParameterClass.cls
     requires_grad = requires_grad and t.is_floating_point()
     if cls is not None:
         return cls(t, requires_grad=requires_grad)

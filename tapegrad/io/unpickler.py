@@ -13,7 +13,7 @@ import types
 from collections import Counter, OrderedDict
 
 from . import allowlist
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 UnpicklingError = pickle.UnpicklingError
 MAX_TUPLE_DEPTH = 100   # hashing a deeper chain of nested tuples overflows the C stack

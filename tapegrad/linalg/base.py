@@ -4,8 +4,8 @@ element a LAPACK routine failed on, and batched-matrix helpers that work in a VJ
 import numpy as np
 from scipy.linalg import lapack
 
-from ..tape import _leaf, _state
-from ..tensor import Tensor
+from .._state import state
+from .._tensor import _leaf, Tensor
 from ..ops.linalg import einsum
 from ..ops.shape import permute_prim, reshape_prim
 
@@ -49,7 +49,7 @@ def check_same_dtype(a, b, op):
 
 def needs_grad(*xs):
     """Whether an op on xs would be recorded (lets value-only ops skip the eigenvectors)."""
-    return _state.grad_enabled and any(isinstance(x, Tensor) and x._rg for x in xs)
+    return state.grad_enabled and any(isinstance(x, Tensor) and x._requires_grad for x in xs)
 
 
 # ---- LAPACK failures -------------------------------------------------------------------------
@@ -121,4 +121,4 @@ def row(v):
 def nonzero(g):
     """Whether a cotangent can contribute: nonzero values, or a tensor a second-order pass
     differentiates with respect to."""
-    return bool(g._rg or np.any(g._data)) if isinstance(g, Tensor) else bool(np.any(g))
+    return bool(g._requires_grad or np.any(g._data)) if isinstance(g, Tensor) else bool(np.any(g))

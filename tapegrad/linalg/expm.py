@@ -2,7 +2,7 @@
 import numpy as np
 from scipy import linalg as sla
 
-from ..tape import primitive, defvjp
+from ..primitives import primitive, defvjp
 from ..ops.indexing import slice_prim
 from ..ops.join import cat_prim
 from .base import check_matrix, const, mT

@@ -5,7 +5,8 @@ from collections import namedtuple
 import numpy as np
 from scipy.linalg import lapack
 
-from ..tape import primitive, defvjp, _leaf
+from .._tensor import _leaf
+from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
 from ..ops.indexing import slice_prim
 from ..ops.join import cat_prim

@@ -8,7 +8,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tape import primitive, defvjp, _leaf
+from .._tensor import _leaf
+from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
 from ..ops.reduction import sum as _sum
 from ..ops.shape import reshape_prim

@@ -1,9 +1,9 @@
 """Matrix norms (torch.linalg.matrix_norm) and the dispatching torch.linalg.norm."""
 import math
 
-from ..tensor import _dim
+from .._tensor import _dim
 from ..ops.elementwise import abs as _abs
-from ..ops.reduction import sum as _sum, amax, amin
+from ..ops.reduction import sum as _sum, amax, amin, norm as _vector_norms
 from ..ops.shape import movedim, reshape_prim
 from .base import check_matrix
 from .spectral import svdvals
@@ -59,3 +59,16 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
                        f"or 2D. Got {A.ndim}D.")
+
+
+def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm and Tensor.norm: the nuclear norm ('nuc') through an SVD, every other p as
+    a vector norm over `dim` (ops.reduction.norm)."""
+    if p != "nuc":
+        return _vector_norms(input, p, dim, keepdim, dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype}")
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)

@@ -10,7 +10,8 @@ from collections import namedtuple
 import numpy as np
 from scipy import linalg as sla
 
-from ..tape import primitive, defvjp, _leaf
+from .._tensor import _leaf
+from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
 from ..ops.elementwise import exp
 from ..ops.shape import reshape_prim

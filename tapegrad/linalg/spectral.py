@@ -10,7 +10,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tape import primitive, defvjp, _leaf
+from .._tensor import _leaf
+from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
 from ..ops.elementwise import where
 from ..ops.indexing import slice_prim

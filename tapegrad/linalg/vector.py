@@ -3,8 +3,8 @@ import numbers
 
 import numpy as np
 
-from ..tape import primitive, defvjp
-from ..tensor import _dim
+from ..primitives import primitive, defvjp
+from .._tensor import _dim
 from ..ops.reduction import norm as _norm
 from .base import data, check_float
 

@@ -6,34 +6,34 @@ own (ops/nn.py). Subgradients at kinks are PyTorch's (relu'(0) = 0, leaky_relu'(
 import math
 import warnings
 
-from ..ops import elementwise as _ew, nn as _nn_ops
+from ..ops import conversion, elementwise, nn as nn_ops
 from .module import Module
 
 
 def relu(input, inplace=False):
     """torch.nn.functional.relu."""
-    return input.relu_() if inplace else _ew.relu(input)
+    return input.relu_() if inplace else elementwise.relu(input)
 
 
 def _in_place(input, fn):
     """Write fn(input) into input; fn runs on a clone, so its saved values stay intact."""
-    return input.copy_(fn(_ew.clone(input)))
+    return input.copy_(fn(conversion.clone(input)))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """torch.nn.functional.leaky_relu: x where x > 0, else negative_slope * x."""
     if inplace:
         return _in_place(input, lambda x: leaky_relu(x, negative_slope))
-    return _ew.where(input > 0, input, input * negative_slope)
+    return elementwise.where(input > 0, input, input * negative_slope)
 
 
 def gelu(input, approximate="none"):
     """torch.nn.functional.gelu: x * Phi(x), or its tanh approximation."""
     if approximate == "none":
-        return _nn_ops.gelu(input)
+        return nn_ops.gelu(input)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1 + _ew.tanh(inner))
+        return 0.5 * input * (1 + elementwise.tanh(inner))
     raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
                        f"'{approximate}'")
 
@@ -42,15 +42,15 @@ def silu(input, inplace=False):
     """torch.nn.functional.silu: x * sigmoid(x)."""
     if inplace:
         return _in_place(input, silu)
-    return input * _ew.sigmoid(input)
+    return input * elementwise.sigmoid(input)
 
 
 def tanh(input):
-    return _ew.tanh(input)
+    return elementwise.tanh(input)
 
 
 def sigmoid(input):
-    return _ew.sigmoid(input)
+    return elementwise.sigmoid(input)
 
 
 def _implicit_dim(ndim, name):
@@ -63,14 +63,14 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch.nn.functional.softmax (dim=None picks PyTorch's legacy implicit dim, warning)."""
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmax")
-    return _nn_ops.softmax(input, dim, dtype=dtype)
+    return nn_ops.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch.nn.functional.log_softmax (dim=None: PyTorch's legacy implicit dim, warning)."""
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
-    return _nn_ops.log_softmax(input, dim, dtype=dtype)
+    return nn_ops.log_softmax(input, dim, dtype=dtype)
 
 
 class ReLU(Module):
@@ -133,14 +133,14 @@ class Tanh(Module):
     """torch.nn.Tanh."""
 
     def forward(self, input):
-        return _ew.tanh(input)
+        return elementwise.tanh(input)
 
 
 class Sigmoid(Module):
     """torch.nn.Sigmoid."""
 
     def forward(self, input):
-        return _ew.sigmoid(input)
+        return elementwise.sigmoid(input)
 
 
 class Softmax(Module):

@@ -6,7 +6,7 @@ from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from ..ops.indexing import getitem
 from ..tape import bump_version
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter

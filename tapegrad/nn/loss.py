@@ -14,7 +14,7 @@ from ..ops.elementwise import abs as _abs, exp, log, relu, where
 from ..ops.nn import log_softmax
 from ..ops.reduction import mean, sum as _sum
 from ..ops.shape import broadcast_to, reshape
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")

@@ -4,13 +4,12 @@ Each kind lives in its own ordered dict (`_parameters`, `_buffers`, `_modules`),
 order attributes are assigned, which is the order of `parameters()` and of `state_dict()` keys.
 """
 import itertools
-from collections import OrderedDict
 
 from .. import dtypes
-from ..tensor import Tensor, Device
-from .hooks import RemovableHandle
+from .._tensor import Tensor, Device
+from .hooks import add_hook, call_with_hooks
 from .parameter import Parameter
-from .state_dict import load_state
+from .state_dict import load_state, save_state
 
 
 def _addindent(text, n):
@@ -232,19 +231,7 @@ class Module:
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers by dotted name, in registration order
         (detached unless keep_vars), as PyTorch's `state_dict`."""
-        if destination is None:
-            destination = OrderedDict()
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=f"{prefix}{name}.",
-                                  keep_vars=keep_vars)
-        return destination
+        return save_state(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy tensors from `state_dict` into the parameters and buffers of the same names;
@@ -350,46 +337,20 @@ class Module:
     # ---- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args, **kwargs)
-        for hid, hook in list(self._forward_pre_hooks.items()):
-            if hid in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hid, hook in list(self._forward_hooks.items()):
-            result = hook(self, args, kwargs, out) if hid in self._forward_hooks_with_kwargs \
-                else hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
-
-    def _register_hook(self, hooks, with_kwargs_set, hook, prepend, with_kwargs):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            items = list(hooks.items())
-            hooks.clear()
-            hooks.update([items[-1]] + items[:-1])
-        if with_kwargs:
-            with_kwargs_set.add(handle.id)
-        return handle
+            return self.forward(*args, **kwargs)    # the common case: no hook machinery
+        return call_with_hooks(self, args, kwargs)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) runs before forward; a returned value replaces args (with
         with_kwargs: hook(module, args, kwargs) may return (args, kwargs))."""
-        return self._register_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs,
-                                   hook, prepend, with_kwargs)
+        return add_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs, hook,
+                        prepend, with_kwargs)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args, output) runs after forward; a returned value replaces output
         (with with_kwargs: hook(module, args, kwargs, output))."""
-        return self._register_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
-                                   hook, prepend, with_kwargs)
+        return add_hook(self._forward_hooks, self._forward_hooks_with_kwargs, hook, prepend,
+                        with_kwargs)
 
     # ---- printing ----------------------------------------------------------------------------
     def extra_repr(self):

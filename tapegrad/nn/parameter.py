@@ -3,8 +3,8 @@ import copy
 
 import numpy as np
 
-from ..tape import _leaf
-from ..tensor import Tensor
+from .._tensor import Tensor, VersionCounter, _leaf
+from ..io.tensors import register_parameter_class
 
 
 class Parameter(Tensor):
@@ -14,18 +14,18 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             array = np.zeros(0, np.float32)
-            vc = [0, 0, 0]
+            counter = VersionCounter()
         elif isinstance(data, Tensor):
-            array, vc = data._data, data._vc
+            array, counter = data._data, data._counter
         else:
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
         p = object.__new__(cls)
-        p._data, p._vc = array, vc
-        p._rg, p._entry, p._index, p._grad, p._hooks, p._base = False, None, 0, None, None, None
+        p._data, p._counter = array, counter
+        p._requires_grad, p._entry, p._index, p._grad, p._hooks, p._base = False, None, 0, None, None, None
         if requires_grad and array.dtype.kind != "f":
             raise RuntimeError(f"Parameter: only Tensors of floating point dtype can require "
                                f"gradients, got {array.dtype}")
-        p._rg = bool(requires_grad)
+        p._requires_grad = bool(requires_grad)
         return p
 
     def __init__(self, data=None, requires_grad=True):
@@ -37,16 +37,19 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        p = _rebuild(self._data.copy(), self._rg)
+        p = _rebuild(self._data.copy(), self._requires_grad)
         if self._grad is not None:
             p._grad = copy.deepcopy(self._grad, memo)
         memo[id(self)] = p
         return p
 
     def __reduce_ex__(self, protocol):
-        return _rebuild, (self._data, self._rg)
+        return _rebuild, (self._data, self._requires_grad)
 
 
 def _rebuild(array, requires_grad):
     """Unpickle (and deep-copy) a Parameter from its array."""
     return Parameter(_leaf(np.asarray(array)), requires_grad)
+
+
+register_parameter_class(Parameter)   # checkpoints rebuild torch.nn.Parameter as this class

@@ -1,5 +1,6 @@
-"""Loading a state_dict into a Module: every problem is found before anything is copied."""
-from collections import namedtuple
+"""A Module's state_dict: collecting it, and loading one (every problem is found before
+anything is copied)."""
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -7,7 +8,7 @@ import numpy as np
 from ..creation import tensor
 from ..grad_mode import no_grad
 from ..tape import bump_version
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .parameter import Parameter
 
 
@@ -18,6 +19,24 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
+
+
+def save_state(module, destination, prefix, keep_vars):
+    """Module.state_dict: parameters, then persistent buffers, then each child's under
+    "name.", detached unless keep_vars."""
+    if destination is None:
+        destination = OrderedDict()
+    for name, p in module._parameters.items():
+        if p is not None:
+            destination[prefix + name] = p if keep_vars else p.detach()
+    for name, b in module._buffers.items():
+        if b is not None and name not in module._non_persistent_buffers_set:
+            destination[prefix + name] = b if keep_vars else b.detach()
+    for name, child in module._modules.items():
+        if child is not None:   # through the child's own method, which a subclass may override
+            child.state_dict(destination=destination, prefix=f"{prefix}{name}.",
+                             keep_vars=keep_vars)
+    return destination
 
 
 def load_state(module, state_dict, strict, assign):

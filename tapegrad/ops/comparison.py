@@ -2,8 +2,7 @@
 import numpy as np
 
 from ..dtypes import promote
-from ..tape import _leaf
-from ..tensor import Tensor
+from .._tensor import _leaf, Tensor
 
 
 def _data(x):

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..tape import primitive, defvjp
+from ..primitives import primitive, defvjp
 from .reduction import _sum
 from .windows import _crop, _offsets, _out_len, _padded
 

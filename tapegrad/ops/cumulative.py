@@ -2,13 +2,13 @@
 import numpy as np
 
 from ..dtypes import as_dtype
-from ..tape import primitive, defvjp
-from ..tensor import _dim
+from ..primitives import primitive, defvjp
+from .._tensor import _dim
 from .elementwise import where
 from .reduction import _sum, _acc, _data, _const
 
 
-@primitive("cumsum", linear=True, raw=True)
+@primitive("cumsum", reads_inputs=False, raw=True)
 def _cumsum(x, dim=0, dtype=None, reverse=False):
     """Running sums along `dim`; `reverse=True` sums from the end (cumsum's own VJP)."""
     dtype = _acc(x, dtype)

@@ -9,8 +9,8 @@ import numpy as np
 from scipy import special
 
 from ..dtypes import promote, get_default_dtype
-from ..tape import primitive, defvjp, _leaf
-from ..tensor import Tensor
+from .._tensor import _leaf, Tensor
+from ..primitives import primitive, defvjp
 
 
 def _floating(x):
@@ -46,7 +46,7 @@ def _dtype_of(v):
 
 
 # ---- arithmetic ------------------------------------------------------------------------------
-@primitive(linear=True, raw=True)
+@primitive(reads_inputs=False, raw=True)
 def add(x, y, alpha=1):
     x, y = promote(x, y)
     return x + y if alpha == 1 else x + alpha * y
@@ -57,7 +57,7 @@ defvjp(add,
        lambda g, out, x, y, alpha=1: g if alpha == 1 else g * alpha)
 
 
-@primitive(linear=True, raw=True)
+@primitive(reads_inputs=False, raw=True)
 def sub(x, y, alpha=1):
     xp, yp = promote(x, y)
     if (xp is not x or yp is not y) and (_is_bool(x) or _is_bool(y)):
@@ -100,7 +100,7 @@ defvjp(div,
 true_divide = div
 
 
-@primitive(linear=True, raw=True)
+@primitive(reads_inputs=False, raw=True)
 def neg(x):
     return -x
 
@@ -506,35 +506,8 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
-# ---- copies and casts ------------------------------------------------------------------------
-@primitive(linear=True, raw=True)
-def clone(x):
-    return x.copy()
-
-
-defvjp(clone, lambda g, out, x: g)
-
-
-@primitive(linear=True, raw=True)
-def cast(x, dtype):
-    return x.astype(dtype)
-
-
-# the engine casts the cotangent back to the input's dtype
-defvjp(cast, lambda g, out, x, dtype: g)
-
-
-@primitive(linear=True, raw=True)
-def copy_from(x, src):
-    """`x.copy_(src)` out of place: src broadcast to x's shape and cast to x's dtype."""
-    return np.broadcast_to(src, x.shape).astype(x.dtype)
-
-
-defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g, reads=((), ()))
-
-
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "negative", "pow", "square",
            "reciprocal", "floor_divide", "remainder", "fmod", "exp", "expm1", "log", "log1p",
            "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
            "abs", "absolute", "sign", "floor", "ceil", "trunc", "round", "frac", "clamp", "clip",
-           "maximum", "minimum", "where", "lerp", "clone"]
+           "maximum", "minimum", "where", "lerp"]

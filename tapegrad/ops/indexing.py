@@ -7,8 +7,8 @@ Everything else builds the right key and calls one of them.
 """
 import numpy as np
 
-from ..tape import primitive, defvjp, _leaf, _state, bump_version, fresh
-from ..tensor import Tensor, _dim
+from .._tensor import Tensor, _leaf, _dim
+from ..primitives import primitive, defvjp
 from .elementwise import where
 from .shape import reshape_prim, broadcast_to
 
@@ -21,7 +21,7 @@ def _torch_words(err):
 
 
 # ---- primitives ------------------------------------------------------------------------------
-@primitive("slice", linear=True, view=True, raw=True)
+@primitive("slice", reads_inputs=False, view=True, raw=True)
 def slice_prim(x, key):
     """x[key] for a basic key (ints, slices, None, Ellipsis): a view."""
     try:
@@ -33,7 +33,7 @@ def slice_prim(x, key):
 defvjp(slice_prim, lambda g, out, x, key: unindex(g, key, x.shape, False))
 
 
-@primitive("index", linear=True, raw=True)
+@primitive("index", reads_inputs=False, raw=True)
 def index_prim(x, key):
     """x[key] for an advanced key (integer or boolean arrays among the items): a copy."""
     try:
@@ -45,7 +45,7 @@ def index_prim(x, key):
 defvjp(index_prim, lambda g, out, x, key: unindex(g, key, x.shape, True))
 
 
-@primitive(linear=True, raw=True)
+@primitive(reads_inputs=False, raw=True)
 def unindex(g, key, shape, accumulate):
     """Zeros of `shape` with g written at key; `accumulate` adds instead, so that an index
     repeated in the key collects every cotangent sent to it."""
@@ -60,7 +60,7 @@ def unindex(g, key, shape, accumulate):
 defvjp(unindex, lambda g, out, g0, key, shape, accumulate: _take(g, key))
 
 
-@primitive("index_put", linear=True, raw=True)
+@primitive("index_put", reads_inputs=False, raw=True)
 def index_put_prim(x, value, key, accumulate=False):
     """A copy of x with value (broadcast) written at key, or added there with `accumulate`."""
     out = x.copy()
@@ -150,41 +150,6 @@ def getitem(input, key):
         return slice_prim(input, (key, Ellipsis))
     key, basic = _key(key)
     return slice_prim(input, key) if basic else index_prim(input, key)
-
-
-def setitem(input, key, value):
-    """Tensor.__setitem__: write value (broadcast) at key, in place; differentiable w.r.t. the
-    tensor's other entries and w.r.t. value."""
-    key, basic = _key(key)
-    if _state.grad_enabled:
-        fresh(input)
-        if isinstance(value, Tensor):
-            fresh(value)
-    if isinstance(value, Tensor):
-        if not basic and value._data.dtype != input._data.dtype and not (
-                value._data.size == 1 and _one_mask(key)):    # torch's masked_fill path
-            raise RuntimeError(f"index_put_: Index put requires the source and destination "
-                               f"dtypes match, got {input.dtype} for the destination and "
-                               f"{value.dtype} for the source.")
-        grad = value._rg
-    else:
-        grad = False
-        if not isinstance(value, (int, float, bool)):
-            value = np.asarray(value)
-    if _state.grad_enabled and (input._rg or grad):
-        input._inplace(index_put_prim, value, key)
-        return
-    a = input._data
-    if not a.flags.writeable:
-        raise RuntimeError("index_put_: the tensor's memory is read-only (it was expanded or "
-                           "shares memory with a read-only array); clone() it first")
-    try:
-        a[key] = value._data if isinstance(value, Tensor) else value
-    except IndexError as err:
-        raise IndexError(_torch_words(err)) from None
-    except ValueError as err:
-        raise RuntimeError(f"index_put_: {_torch_words(err)}") from None
-    bump_version(input)
 
 
 def _one_mask(key):

@@ -7,13 +7,13 @@ from itertools import count
 import numpy as np
 
 from ..dtypes import _pair
-from ..tape import primitive
-from ..tensor import Tensor, _dim
+from ..primitives import primitive
+from .._tensor import Tensor, _dim
 from .indexing import slice_prim
 from .shape import reshape_prim, atleast_1d, atleast_2d
 
 
-@primitive("cat", linear=True, raw=True)
+@primitive("cat", reads_inputs=False, raw=True)
 def cat_prim(*arrays, dim, offsets, dtype):
     """Concatenate along `dim`; `offsets` are where each input starts (and the total size)."""
     return np.concatenate(arrays, axis=dim, dtype=dtype, casting="unsafe")

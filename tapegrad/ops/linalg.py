@@ -10,8 +10,8 @@ import string
 import numpy as np
 
 from ..dtypes import _pair
-from ..tape import primitive, defvjp, _leaf
-from ..tensor import Tensor
+from .._tensor import _leaf, Tensor
+from ..primitives import primitive, defvjp
 from .elementwise import mul
 from .shape import broadcast_to, permute_prim, reshape, reshape_prim
 

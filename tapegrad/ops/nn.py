@@ -10,8 +10,8 @@ import math
 import numpy as np
 from scipy import special
 
-from ..tensor import Tensor, _dim
-from ..tape import primitive, defvjp
+from .._tensor import Tensor, _dim
+from ..primitives import primitive, defvjp
 from . import reduction
 from .elementwise import clamp, exp, log, log1p, rsqrt
 from .linalg import _einsum

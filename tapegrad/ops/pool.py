@@ -6,7 +6,7 @@ in `tapegrad.nn.pooling`; these take normalised geometry (see ops/windows.py).
 """
 import numpy as np
 
-from ..tape import primitive, defvjp
+from ..primitives import primitive, defvjp
 from .windows import _crop, _offsets, _padded, _span
 
 
@@ -30,7 +30,7 @@ def _small_int(n):
     return np.int8 if n < 128 else np.int32
 
 
-@primitive("max_pool2d_with_indices", linear=True, raw=True)
+@primitive("max_pool2d_with_indices", reads_inputs=False, raw=True)
 def max_pool2d(x, index, kernel, stride, padding, dilation):
     """Window maxima of x (N, C, H, W). `index`, an int array of the output's shape, receives
     the kernel offset of each maximum (the first entry that reaches it in row-major order, as
@@ -101,7 +101,7 @@ defvjp(max_pool2d_pick,
 max_pool2d.prim.grad_fn_name = "MaxPool2DWithIndicesBackward0"     # PyTorch's name
 
 
-@primitive("avg_pool2d", linear=True, raw=True)
+@primitive("avg_pool2d", reads_inputs=False, raw=True)
 def window_sum(x, scale, kernel, stride, padding, out_hw):
     """Zero-padded window sums of x, times `scale` (a number, or (Ho, Wo) per position)."""
     xp = _padded(x, padding, 0)
@@ -112,7 +112,7 @@ def window_sum(x, scale, kernel, stride, padding, out_hw):
     return out
 
 
-@primitive("avg_unpool2d", linear=True, raw=True)
+@primitive("avg_unpool2d", reads_inputs=False, raw=True)
 def window_spread(g, scale, size, kernel, stride, padding):
     """The adjoint of window_sum: g times scale, added to every entry of its window."""
     N, C = g.shape[:2]

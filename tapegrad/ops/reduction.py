@@ -11,8 +11,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..dtypes import as_dtype, get_default_dtype
-from ..tape import primitive, defvjp, _leaf
-from ..tensor import Tensor, _dim
+from .._tensor import _leaf, Tensor, _dim
+from ..primitives import primitive, defvjp
 from .elementwise import where, exp, sign, maximum, minimum, abs as _abs
 from .shape import broadcast_to, reshape_prim
 
@@ -67,7 +67,7 @@ def _check_nonempty(a, dims, op):
 
 
 # ---- sum and mean ------------------------------------------------------------------------------
-@primitive("sum", linear=True, raw=True)
+@primitive("sum", reads_inputs=False, raw=True)
 def _sum(x, dims=None, keepdim=False, dtype=None):
     return x.sum(axis=dims, dtype=_acc(x, dtype), keepdims=keepdim)
 
@@ -82,7 +82,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
                 dtype=as_dtype(dtype))
 
 
-@primitive("mean", linear=True, raw=True)
+@primitive("mean", reads_inputs=False, raw=True)
 def _mean(x, dims=None, keepdim=False, dtype=None):
     return x.mean(axis=dims, dtype=dtype, keepdims=keepdim)
 
@@ -211,7 +211,7 @@ def _along(input, dim, keepdim, argfn, op, result, op_name):
         return result(values, index)
     # the returned indices share the saved index's version counter: writing to them is caught
     indices = _leaf(idx.squeeze(d))
-    indices._vc = index._vc
+    indices._counter = index._counter
     return result(values, indices)
 
 
@@ -433,10 +433,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                            f"input. Got {input.dtype}")
     if p is None or p == "fro":
         p = 2.0
-    elif p == "nuc":
-        from ..linalg import matrix_norm     # the nuclear norm needs an SVD: linalg has it
-        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
-    elif isinstance(p, str):
+    elif isinstance(p, str):    # ('nuc' is linalg's: torch.norm is linalg.norms.tensor_norm)
         raise RuntimeError(f"norm: p={p!r} is not supported; use a number, 'fro' or 'nuc'")
     p = float(p)
     dims = _dims(dim, input._data.ndim, "norm")
@@ -474,5 +471,5 @@ def count_nonzero(input, dim=None):
 
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
-           "var_mean", "std_mean", "norm", "logsumexp", "all", "any",
+           "var_mean", "std_mean", "logsumexp", "all", "any",
            "count_nonzero"]

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 
-from ..tape import primitive, defvjp
-from ..tensor import _dim
+from ..primitives import primitive, defvjp
+from .._tensor import _dim
 
 
 # ---- primitives ------------------------------------------------------------------------------
-@primitive(linear=True, raw=True)
+@primitive(reads_inputs=False, raw=True)
 def sum_to(x, shape):
     """Sum x over the dimensions that broadcasting added or stretched, down to `shape`."""
     lead = x.ndim - len(shape)
@@ -25,7 +25,7 @@ def sum_to(x, shape):
 defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 
-@primitive(linear=True, view=True, raw=True)
+@primitive(reads_inputs=False, view=True, raw=True)
 def broadcast_to(x, shape, writable=False):
     """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size).
     `writable` (Tensor.expand): an expansion that stretches nothing (same shape, or leading
@@ -42,7 +42,7 @@ def broadcast_to(x, shape, writable=False):
 defvjp(broadcast_to, lambda g, out, x, shape, writable=False: sum_to(g, x.shape))
 
 
-@primitive("reshape", linear=True, view=True, raw=True)
+@primitive("reshape", reads_inputs=False, view=True, raw=True)
 def reshape_prim(x, shape):
     return x.reshape(shape)
 
@@ -50,7 +50,7 @@ def reshape_prim(x, shape):
 defvjp(reshape_prim, lambda g, out, x, shape: reshape_prim(g, x.shape))
 
 
-@primitive("permute", linear=True, view=True, raw=True)
+@primitive("permute", reads_inputs=False, view=True, raw=True)
 def permute_prim(x, dims):
     return x.transpose(dims)
 
@@ -58,7 +58,7 @@ def permute_prim(x, dims):
 defvjp(permute_prim, lambda g, out, x, dims: permute_prim(g, tuple(np.argsort(dims))))
 
 
-@primitive("flip", linear=True, raw=True)
+@primitive("flip", reads_inputs=False, raw=True)
 def flip_prim(x, dims):
     return np.flip(x, dims).copy()     # torch.flip returns a copy, not a view
 
@@ -66,7 +66,7 @@ def flip_prim(x, dims):
 defvjp(flip_prim, lambda g, out, x, dims: flip_prim(g, dims))
 
 
-@primitive("repeat", linear=True, raw=True)
+@primitive("repeat", reads_inputs=False, raw=True)
 def repeat_prim(x, reps):
     return np.tile(x, reps)
 

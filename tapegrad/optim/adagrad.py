@@ -1,7 +1,7 @@
 """torch.optim.Adagrad: per-coordinate steps scaled by the accumulated squared gradients."""
 import numpy as np
 
-from ..tape import _leaf
+from .._tensor import _leaf
 from .optimizer import Optimizer, _direction, _step_counter, _validate, _written
 
 

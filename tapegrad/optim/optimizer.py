@@ -12,8 +12,8 @@ import numpy as np
 from scipy.linalg import blas
 
 from ..grad_mode import enable_grad
-from ..tape import _leaf, bump_version
-from ..tensor import Tensor
+from .._tensor import _leaf, Tensor
+from ..tape import bump_version
 
 
 class _Required:

@@ -1,7 +1,8 @@
 """torch.optim.SGD: stochastic gradient descent with momentum, dampening and Nesterov."""
 import numpy as np
 
-from ..tape import _leaf, bump_version
+from .._tensor import _leaf
+from ..tape import bump_version
 from .optimizer import Optimizer, _axpy_, _direction, _validate
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..creation import _gen, tensor
 from ..ops.join import stack
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Dataset:

@@ -1,8 +1,32 @@
-"""`Tensor`: a NumPy array plus what autograd needs. Its math lives in `ops/`; here, delegations."""
+"""`Tensor`, the data class: a NumPy array plus what autograd needs to know about it.
+
+Here are its slots, array facts, conversions and autograd attributes (requires_grad, grad,
+grad_fn, hooks, detach) and a view's history; no op methods. Its methods and operators are
+installed from name tables by `_methods.py` (the module is `_tensor`, not `tensor`, because
+`tapegrad.tensor` is the creation function, as in PyTorch).
+"""
+import weakref
+
 import numpy as np
 
 from . import dtypes
-from .tape import _leaf, _state, now, hooked_leaves, fresh
+from ._convert import legacy_array
+from ._state import state, tick, hooked_leaves
+from .printing import tensor_repr
+
+_new = object.__new__
+ndarray = np.ndarray
+
+
+class VersionCounter:
+    """Shared by a tensor and every tensor over the same memory (views, detached aliases):
+    `version` counts in-place writes, `written` is the clock tick of the latest one, and
+    `generation` changes when the family's history changes (its views are then stale)."""
+
+    __slots__ = ("version", "written", "generation")
+
+    def __init__(self):
+        self.version = self.written = self.generation = 0
 
 
 class Tensor:
@@ -11,23 +35,23 @@ class Tensor:
     # Hot attributes are slots (`_base`: None, or for a view the tensor that owns the memory,
     # PyTorch's `_base`); rare ones live in the instance __dict__ (created on first write) and
     # default to the class attributes below, so making a tensor sets only five.
-    __slots__ = ("_data", "_rg", "_entry", "_vc", "_base", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_entry", "_counter", "_base", "__dict__",
+                 "__weakref__")
     _index = 0          # which output of `_entry` this is
     _grad = None
     _hooks = None       # leaf hooks
     _view = None        # for a view: the chain of view ops that takes it from `_base`
-    _gen = 0            # for a view: the family generation (`_vc[2]`) its history is of
+    _gen = 0            # for a view: the family generation its history is of
     _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
-    _rg_since = 0       # clock tick at which requires_grad was last turned on
+    _requires_grad_since = 0      # clock tick at which requires_grad was last turned on
     __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
 
     def __init__(self, *args, device=None):
         """torch.Tensor(data) / Tensor(*size) / Tensor(): the default float dtype, as PyTorch's
         legacy constructor (`tensor()` is the one that infers dtypes)."""
-        from .creation import legacy_new
         t = legacy_new(args, None, "Tensor", device)
-        self._data, self._rg, self._entry, self._vc = t._data, t._rg, t._entry, t._vc
-        self._base = None
+        self._data, self._requires_grad, self._entry = t._data, t._requires_grad, t._entry
+        self._counter, self._base = t._counter, None
         if t._entry is not None:        # an alias of a tensor that requires grad
             self._index = t._index
 
@@ -74,7 +98,7 @@ class Tensor:
     # ---- conversion --------------------------------------------------------------------------
     def numpy(self, force=False):
         """The array itself (shared memory); refused while it could carry gradients, as in torch."""
-        if self._rg and not force and _state.grad_enabled:
+        if self._requires_grad and not force and state.grad_enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self._data
@@ -118,7 +142,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        from .printing import tensor_repr
         return tensor_repr(self)
 
     def __format__(self, spec):
@@ -127,32 +150,39 @@ class Tensor:
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        from .creation import tensor
-        return (tensor, (self._data, self._data.dtype, None,
-                         self._rg if self._entry is None else False))
+        return (_rebuild, (self._data, self._requires_grad if self._entry is None else False))
 
     def __deepcopy__(self, memo):
         if self._entry is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol at the moment")
         t = _leaf(self._data.copy())
-        t._rg = self._rg
+        t._requires_grad = self._requires_grad
         if self._grad is not None:
             t._grad = _leaf(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        Device("cuda")
+
+    def __pos__(self):
+        return self
+
     # ---- autograd ----------------------------------------------------------------------------
     @property
     def requires_grad(self):
-        return fresh(self)._rg
+        return fresh(self)._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag):
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
-        flag = builtins_bool(requires_grad)
+        flag = _bool(requires_grad)
         if self._entry is not None:
             if not flag:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables. "
@@ -162,11 +192,11 @@ class Tensor:
         if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
                                f"gradients, got {self._data.dtype}")
-        if flag and not self._rg:
-            self._rg_since = now()   # ops recorded before this send it no gradient
+        if flag and not self._requires_grad:
+            self._requires_grad_since = tick()   # ops recorded before this send it no gradient
             if self._base is None:
-                self._vc[2] += 1     # its views take their history again when next used
-        self._rg = flag
+                self._counter.generation += 1     # its views take their history again when used
+        self._requires_grad = flag
         return self
 
     @property
@@ -197,7 +227,7 @@ class Tensor:
 
     @property
     def _version(self):
-        return self._vc[0]
+        return self._counter.version
 
     @property
     def data(self):
@@ -209,25 +239,20 @@ class Tensor:
     def data(self, value):
         if isinstance(value, Tensor):
             value = value._data
-        elif not isinstance(value, np.ndarray):
+        elif not isinstance(value, ndarray):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        if self._rg and value.dtype.kind not in "fc":
+        if self._requires_grad and value.dtype.kind not in "fc":
             raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype (got {value.dtype})")
         self._data = value
-        self._vc = [0, 0, 0]
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
-        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+        self._counter = VersionCounter()
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if not fresh(self)._rg:
+        if not fresh(self)._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         e = self._entry
         if e is not None:
-            import weakref
             if e.retained is None:
                 e.retained = {}
             e.retained[self._index] = weakref.ref(self)
@@ -237,12 +262,12 @@ class Tensor:
     @property
     def retains_grad(self):
         e = self._entry
-        return builtins_bool(e is not None and e.retained and self._index in e.retained)
+        return _bool(e is not None and e.retained and self._index in e.retained)
 
     def register_hook(self, hook):
         """Call `hook(grad)` on this tensor's gradient before it is used; a returned tensor
         replaces the gradient. Returns a handle whose `remove()` unregisters the hook."""
-        if not fresh(self)._rg:
+        if not fresh(self)._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         e = self._entry
         if e is None:
@@ -260,122 +285,47 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's data (and version counter) without autograd history."""
         t = _leaf(self._data)
-        t._vc = self._vc      # same memory: in-place writes through either are seen by both
+        t._counter = self._counter   # same memory: in-place writes through either are seen by both
         return t
 
     def detach_(self):
         if self._base is not None and self._entry is not None:
             raise RuntimeError("detach_: can't detach a view in place; use detach() instead")
         self._entry = None
-        self._rg = False
+        self._requires_grad = False
         return self
 
-    # ---- copies and conversions ----------------------------------------------------------------
-    def clone(self, memory_format=None):
-        return _ew.clone(self)
 
-    def contiguous(self, memory_format=None):
-        return self if self._data.flags.c_contiguous else _ew.clone(self)
-
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, **kwargs):
-        """`to(dtype)`, `to(device)`, `to(other)`, `to(device, dtype)`; only the CPU exists."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, Device)):
-                device = a
-            else:
-                dtype = a
-        if device is not None:
-            Device(device)
-        if dtype is None:
-            return _ew.clone(self) if copy else self
-        dt = dtypes.as_dtype(dtype)
-        if dt == self._data.dtype and not copy:
-            return self
-        return _ew.cast(self, dtype=dt)
-
-    def type(self, dtype=None, non_blocking=False, **kwargs):
-        """'torch.FloatTensor' and the like; with a dtype, tensor type or its name: `to()` it."""
-        if dtype is None:
-            return dtypes.type_name(self._data.dtype)
-        return self.to(dtypes.as_dtype(dtype))
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    def cpu(self):
-        return self
-
-    def cuda(self, *args, **kwargs):
-        Device("cuda")
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool)
-
-    # ---- operators (reflected forms swap the operands) -----------------------------------------
-    def __radd__(self, other):
-        return _ew.add(other, self)
-
-    def __rsub__(self, other):
-        return _ew.sub(other, self)
-
-    def __rmul__(self, other):
-        return _ew.mul(other, self)
-
-    def __rtruediv__(self, other):
-        if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
-            # as torch: reciprocal, whose rule reads only its result, times the number
-            return _ew.mul(_ew.reciprocal(self), other)
-        return _ew.div(other, self)
-
-    def __rfloordiv__(self, other):
-        return _ew.floor_divide(other, self)
-
-    def __rmod__(self, other):
-        return _ew.remainder(other, self)
-
-    def __rpow__(self, other):
-        return _ew.pow(other, self)
-
-    def __rmatmul__(self, other):
-        return _la.matmul(other, self)
-
-    def __pos__(self):
-        return self
-
-    @property
-    def T(self):
-        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self):
-        return _shape.adjoint(self, "mT")
-
-    @property
-    def mH(self):
-        return _shape.adjoint(self, "mH")
-
-    def adjoint(self):
-        return _shape.adjoint(self)
+_bool = type(True)
 
 
-builtins_bool = type(True)
+def _leaf(out):
+    """Wrap an array as a tensor with no history."""
+    if type(out) is not ndarray:
+        out = np.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._requires_grad = False
+    t._entry = None
+    t._counter = VersionCounter()
+    t._base = None
+    return t
+
+
+def _restore(entry, i):
+    """A tensor for output i of `entry`, wired to it, so rules that read `out` stay differentiable."""
+    t = _leaf(entry.out[i])
+    t._requires_grad = True
+    t._entry = entry
+    t._index = i
+    return t
+
+
+def _rebuild(data, requires_grad):
+    """Unpickle a tensor (what `__reduce_ex__` names)."""
+    t = _leaf(data)
+    t._requires_grad = requires_grad
+    return t
 
 
 def _num(x):
@@ -389,6 +339,40 @@ def _dim(dim, ndim, op):
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {dim})")
     return dim % n
+
+
+def unwrap(data):
+    """Nested data with every tensor replaced by its array."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
+        return [unwrap(d) for d in data]
+    return data
+
+
+def legacy_new(args, dtype, name, device=None):
+    """PyTorch's legacy constructors `Tensor(...)`, `FloatTensor(...)`: from data, `*size`,
+    or a tensor (an alias: its memory under a new tensor, differentiable as PyTorch's)."""
+    if device is not None:
+        Device(device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return _alias(args[0], dtype, name)
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    elif args and isinstance(args[0], (list, tuple)):
+        args = (unwrap(args[0]),) + args[1:]
+    return _leaf(legacy_array(args, dtypes._DEFAULT[0] if dtype is None else dtype, name))
+
+
+def _alias(t, dtype, name):
+    if dtype is not None and t._data.dtype != dtype:
+        raise TypeError(f"{name}(): expected a tensor of dtype {dtypes.public(dtype)}, got one "
+                        f"of dtype {t.dtype}; convert it with .to() first")
+    if t._requires_grad and state.grad_enabled:
+        return t.view_as(t)
+    a = _leaf(t._data)
+    a._counter = t._counter   # same memory: in-place writes through either are seen by both
+    return a
 
 
 class Size(tuple):
@@ -437,68 +421,58 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-from . import engine  # noqa: E402
-from .ops import elementwise as _ew, comparison as _cmp, reduction as _red  # noqa: E402
-from .ops import shape as _shape, join as _join, cumulative as _cum  # noqa: E402
-from .ops import indexing as _idx, linalg as _la, nn as _nn  # noqa: E402
+# ---- a view's history --------------------------------------------------------------------------
+def region(a, chain):
+    """What a view made by `chain` (view ops from its base) sees of `a` (array or tensor)."""
+    for op, rest, params in chain:
+        a = op(a, *rest, **params)
+    return a
 
-# Tensor methods and operators that are plain delegations, grouped by the module defining them.
-_METHODS = {
-    _ew: "add sub mul div true_divide floor_divide remainder pow neg abs exp log log1p expm1 sqrt "
-         "rsqrt sin cos tan tanh sigmoid relu sign clamp clip maximum minimum square reciprocal "
-         "log2 log10 floor ceil round trunc frac where lerp".split(),
-    _cmp: "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or "
-          "logical_xor equal allclose isclose".split(),
-    _red: "sum mean prod max min amax amin argmax argmin var std norm logsumexp all any "
-          "var_mean std_mean count_nonzero".split(),
-    _cum: "cumsum cumprod".split(),
-    _shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
-            "swapaxes swapdims permute t expand expand_as broadcast_to repeat tile flip movedim "
-            "moveaxis sum_to_size".split(),
-    _join: "split chunk narrow unbind".split(),
-    _idx: "gather scatter scatter_add index_select masked_fill masked_select take_along_dim "
-          "index_add index_put select nonzero argwhere".split(),
-    _la: "matmul mm bmm mv dot outer inner ger".split(),
-    _nn: "softmax log_softmax".split(),
-}
-# torch.linalg functions that PyTorch also offers as Tensor methods
-_LINALG_METHODS = {"det": "det", "slogdet": "slogdet", "matrix_exp": "matrix_exp",
-                   "cholesky": "cholesky", "inverse": "inv", "pinverse": "pinv"}
-for _mod, _names in _METHODS.items():
-    for _name in _names:
-        setattr(Tensor, _name, getattr(_mod, _name))
 
-# Operators.
-_OPERATORS = {
-    "__add__": (_ew, "add"),
-    "__sub__": (_ew, "sub"),
-    "__mul__": (_ew, "mul"),
-    "__truediv__": (_ew, "div"),
-    "__floordiv__": (_ew, "floor_divide"),
-    "__mod__": (_ew, "remainder"),
-    "__pow__": (_ew, "pow"),
-    "__matmul__": (_la, "matmul"),
-    "__neg__": (_ew, "neg"),
-    "__abs__": (_ew, "abs"),
-    "__eq__": (_cmp, "eq"),
-    "__ne__": (_cmp, "ne"),
-    "__lt__": (_cmp, "lt"),
-    "__le__": (_cmp, "le"),
-    "__gt__": (_cmp, "gt"),
-    "__ge__": (_cmp, "ge"),
-    "__invert__": (_cmp, "logical_not"),
-    "__and__": (_cmp, "logical_and"),
-    "__or__": (_cmp, "logical_or"),
-    "__getitem__": (_idx, "getitem"),
-    "__setitem__": (_idx, "setitem"),
-}
-for _dunder, (_mod, _name) in _OPERATORS.items():
-    setattr(Tensor, _dunder, getattr(_mod, _name))
+def snapshot(t, copy=False):
+    """A tensor holding t's current history (and, with copy, its current values)."""
+    s = _new(Tensor)
+    s._data = t._data.copy() if copy else t._data
+    s._counter = VersionCounter() if copy else t._counter
+    s._base = None
+    s._requires_grad, s._entry, s._index = t._requires_grad, t._entry, t._index
+    return s
 
-from . import inplace as _inplace_ops  # noqa: E402
-for _name in _inplace_ops.METHODS:
-    setattr(Tensor, _name, getattr(_inplace_ops, _name))
 
-from . import linalg as _linalg  # noqa: E402  (after Tensor is complete: linalg uses its ops)
-for _method, _name in _LINALG_METHODS.items():
-    setattr(Tensor, _method, getattr(_linalg, _name))
+def take_history(t, src):
+    """t (written in place, or a view regenerated) takes the history of src, a fresh output.
+
+    Consumers recorded before keep routing to t's earlier state (`Entry.prev`). A retained
+    gradient moves to the new history; hooks stay with the old one, as in PyTorch.
+    """
+    e = src._entry
+    if e is None:                 # nothing upstream requires grad
+        t._requires_grad, t._entry, t._index = False, None, 0
+        return
+    if e.prev is None:
+        e.prev = {}
+    e.prev[src._index] = snapshot(t)
+    old = t._entry
+    if old is not None and old.retained is not None and t._index in old.retained:
+        ref = old.retained.pop(t._index)
+        e.retained = {src._index: ref}
+        if e.hooks is None:
+            e.hooks = {}
+    t._requires_grad, t._entry, t._index = src._requires_grad, e, src._index
+
+
+def fresh(t):
+    """Give view t its history again if its family was written since it was made (only
+    while grad mode is on: that is when the history is recorded). Returns t."""
+    base = t._base
+    if base is None:
+        return t
+    if t._nograd_view:
+        t._requires_grad = base._requires_grad   # as in torch: it follows its base's flag
+        return t
+    gen = t._counter.generation
+    if t._gen == gen or not state.grad_enabled:
+        return t
+    take_history(t, region(base, t._view))
+    t._gen = gen
+    return t

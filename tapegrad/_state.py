@@ -1,0 +1,37 @@
+"""Autograd's process-wide state: the per-thread grad mode and tape stack, and the global clock.
+
+It sits below the Tensor class because a tensor reads it too: a view's history is regenerated
+only while grad mode is on, and `requires_grad_()` stamps the clock.
+"""
+import itertools
+import threading
+import weakref
+
+
+class _ThreadState(threading.local):
+    """Per-thread grad mode, and the stack of tapes that record (its first tape is the thread's
+    own, created by tape.py when the thread first records or replays)."""
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.inference = False
+        self.tapes = ()
+
+
+class _Writes:
+    """When the latest in-place write happened: entries recorded after it need no version check."""
+
+    __slots__ = ("last",)
+
+    def __init__(self):
+        self.last = 0
+
+
+state = _ThreadState()
+writes = _Writes()
+# The global clock orders entries and writes across tapes and threads. `next` on
+# itertools.count is atomic under the GIL: two threads never get the same or a smaller tick.
+tick = itertools.count(1).__next__
+# leaves with gradient hooks: while there are any, a backward finishes each leaf as soon as its
+# gradient is final (so hooks see it early, as in PyTorch); otherwise all at the end
+hooked_leaves = weakref.WeakSet()

@@ -1,0 +1,76 @@
+"""Copies and dtype conversions: clone, cast, copy_from (behind `copy_`), and `Tensor.to`."""
+import numpy as np
+
+from .. import dtypes
+from .._tensor import Tensor, Device
+from ..primitives import primitive, defvjp
+from .elementwise import _zeros
+
+
+@primitive(reads_inputs=False, raw=True)
+def clone(x):
+    return x.copy()
+
+
+defvjp(clone, lambda g, out, x: g)
+
+
+@primitive(reads_inputs=False, raw=True)
+def cast(x, dtype):
+    return x.astype(dtype)
+
+
+# the engine casts the cotangent back to the input's dtype
+defvjp(cast, lambda g, out, x, dtype: g)
+
+
+@primitive(reads_inputs=False, raw=True)
+def copy_from(x, src):
+    """`x.copy_(src)` out of place: src broadcast to x's shape and cast to x's dtype."""
+    return np.broadcast_to(src, x.shape).astype(x.dtype)
+
+
+defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g, reads=((), ()))
+
+
+def contiguous(input, memory_format=None):
+    """Tensor.contiguous: the tensor itself when C-contiguous, else a copy."""
+    return input if input._data.flags.c_contiguous else clone(input)
+
+
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, **kwargs):
+    """Tensor.to(dtype), to(device), to(other), to(device, dtype); only the CPU exists."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, Device)):
+            device = a
+        else:
+            dtype = a
+    if device is not None:
+        Device(device)
+    if dtype is None:
+        return clone(input) if copy else input
+    dt = dtypes.as_dtype(dtype)
+    if dt == input._data.dtype and not copy:
+        return input
+    return cast(input, dtype=dt)
+
+
+def type(input, dtype=None, non_blocking=False, **kwargs):    # noqa: A001 (torch's name)
+    """Tensor.type(): 'torch.FloatTensor' and the like; with a dtype, tensor type or its
+    name: `to()` it."""
+    if dtype is None:
+        return dtypes.type_name(input._data.dtype)
+    return to(input, dtypes.as_dtype(dtype))
+
+
+def type_as(input, other):
+    return to(input, other.dtype)
+
+
+# Tensor.float() and the like: method name -> dtype
+CASTS = {"float": dtypes.float32, "double": dtypes.float64, "half": dtypes.float16,
+         "long": dtypes.int64, "int": dtypes.int32, "bool": dtypes.bool}
+
+__all__ = ["clone"]
