@@ -7,7 +7,8 @@ This file only gathers the public names; the layers below import one another one
 from math import pi, e, inf, nan  # noqa: F401
 
 from . import dtypes as _np_dtypes
-from ._tensor import Tensor, Size, Device as device  # noqa: F401
+from ._types import Size, Device as device  # noqa: F401
+from ._tensor import Tensor  # noqa: F401
 from .dtypes import dtype, get_default_dtype, set_default_dtype, public as _public  # noqa: F401
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)

@@ -57,3 +57,12 @@ def legacy_array(args, dtype, name):
             else np.array(first, dtype=dtype)
     except ValueError as err:
         raise TypeError(f"{name}(): could not convert the data to {dtype}: {err}") from None
+
+
+def _dim(dim, ndim, op):
+    """Wrap a possibly negative dim into range, with PyTorch's IndexError otherwise."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim % n

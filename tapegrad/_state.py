@@ -1,4 +1,5 @@
-"""Autograd's process-wide state: the per-thread grad mode and tape stack, and the global clock.
+"""Autograd's state: the per-thread grad mode and tape stack, the global clock, and the
+version counters that tensors sharing memory share.
 
 It sits below the Tensor class because a tensor reads it too: a view's history is regenerated
 only while grad mode is on, and `requires_grad_()` stamps the clock.
@@ -16,6 +17,17 @@ class _ThreadState(threading.local):
         self.grad_enabled = True
         self.inference = False
         self.tapes = ()
+
+
+class VersionCounter:
+    """Shared by a tensor and every tensor over the same memory (views, detached aliases):
+    `version` counts in-place writes, `written` is the clock tick of the latest one, and
+    `generation` changes when the family's history changes (its views are then stale)."""
+
+    __slots__ = ("version", "written", "generation")
+
+    def __init__(self):
+        self.version = self.written = self.generation = 0
 
 
 class _Writes:

@@ -10,23 +10,13 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from ._convert import legacy_array
-from ._state import state, tick, hooked_leaves
+from ._convert import legacy_array, _dim
+from ._types import CPU, Size, Device, HookHandle
+from ._state import VersionCounter, state, tick, hooked_leaves
 from .printing import tensor_repr
 
 _new = object.__new__
 ndarray = np.ndarray
-
-
-class VersionCounter:
-    """Shared by a tensor and every tensor over the same memory (views, detached aliases):
-    `version` counts in-place writes, `written` is the clock tick of the latest one, and
-    `generation` changes when the family's history changes (its views are then stale)."""
-
-    __slots__ = ("version", "written", "generation")
-
-    def __init__(self):
-        self.version = self.written = self.generation = 0
 
 
 class Tensor:
@@ -60,7 +50,7 @@ class Tensor:
     dtype = property(lambda self: dtypes.public(self._data.dtype),
                      doc="The public dtype (prints as `torch.float32`); internals use _data.dtype")
     ndim = property(lambda self: self._data.ndim)
-    device = property(lambda self: _CPU)
+    device = property(lambda self: CPU)
     is_cuda = False
     layout = "strided"
 
@@ -280,7 +270,7 @@ class Tensor:
                 e.hooks = {}
             hooks = e.hooks.setdefault(self._index, [])
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return HookHandle(hooks, hook)
 
     def detach(self):
         """A tensor sharing this one's data (and version counter) without autograd history."""
@@ -328,19 +318,6 @@ def _rebuild(data, requires_grad):
     return t
 
 
-def _num(x):
-    return x.item() if isinstance(x, Tensor) else x
-
-
-def _dim(dim, ndim, op):
-    """Wrap a possibly negative dim into range, with PyTorch's IndexError otherwise."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
-                         f"[{-n}, {n - 1}], but got {dim})")
-    return dim % n
-
-
 def unwrap(data):
     """Nested data with every tensor replaced by its array."""
     if isinstance(data, Tensor):
@@ -373,52 +350,6 @@ def _alias(t, dtype, name):
     a = _leaf(t._data)
     a._counter = t._counter   # same memory: in-place writes through either are seen by both
     return a
-
-
-class Size(tuple):
-    """torch.Size: a tuple that prints as `torch.Size([2, 3])`."""
-
-    def __repr__(self):
-        return f"torch.Size({list(self)})"
-
-    def numel(self):
-        return int(np.prod(self))
-
-
-class Device:
-    """Only the CPU exists; asking for anything else is a clear error."""
-
-    def __init__(self, spec="cpu", index=None):
-        spec = spec.type if isinstance(spec, Device) else str(spec)
-        if spec.split(":")[0] != "cpu":
-            raise RuntimeError(f"device '{spec}' is not available: tapegrad runs on the CPU only "
-                               "(tapegrad.cuda.is_available() is False)")
-        self.type = "cpu"
-        self.index = None
-
-    def __repr__(self):
-        return "device(type='cpu')"
-
-    def __eq__(self, other):
-        return isinstance(other, (Device, str)) and str(other).split(":")[0] == "cpu"
-
-    def __hash__(self):
-        return hash("cpu")
-
-    def __str__(self):
-        return "cpu"
-
-
-_CPU = Device()
-
-
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 # ---- a view's history --------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import numpy as np
 
 from . import dtypes
 from ._convert import infer, size_of
-from ._tensor import Tensor, Device, _leaf, legacy_new, unwrap
+from ._types import Device
+from ._tensor import Tensor, _leaf, legacy_new, unwrap
 
 _rng = [np.random.default_rng()]
 

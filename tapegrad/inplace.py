@@ -11,7 +11,7 @@ disagree about what they hold.
 import numpy as np
 
 from ._state import state
-from ._tensor import Tensor, _leaf, _num, fresh, region, snapshot, take_history
+from ._tensor import Tensor, _leaf, fresh, region, snapshot, take_history
 from .primitives import primitive, defvjp
 from .tape import bump_version, record
 from .creation import _gen
@@ -44,6 +44,10 @@ def fill_region(x, chain):
 defvjp(copy_slices, lambda g, out, base, value, chain: fill_region(g, chain),
        lambda g, out, base, value, chain: region(g, chain))
 defvjp(fill_region, lambda g, out, x, chain: fill_region(g, chain))
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
 
 
 # ---- history ---------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Primitives: a NumPy forward plus one VJP rule per differentiable input, and the op function
 that runs the forward and records it (`primitive`, `defvjp`)."""
+import re
+
 import numpy as np
 
 from ._state import state
@@ -8,6 +10,7 @@ from .tape import link_view, record
 
 ndarray = np.ndarray
 REGISTRY = {}   # name -> Primitive: every op tapegrad knows how to differentiate
+_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
 
 class Primitive:
@@ -125,17 +128,20 @@ def _stand_in(x):
     return t
 
 
-def primitive(name=None, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=False):
+def primitive(name, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=False):
     """Decorator: turn a NumPy forward into a differentiable op; attach rules with `defvjp`.
 
-    A primitive is named after the PyTorch op it mirrors (its grad_fn is then PyTorch's:
-    `mul` -> `MulBackward0`): the forward's own name unless `name` is given. The op is a
-    plain function (so it binds as a Tensor method at no cost); its `Primitive` is `op.prim`.
-    Called with no tensor argument, it returns the bare NumPy result.
+    `name` is the PyTorch (ATen) op it mirrors, in lower snake case (`mul`, `linalg_solve`,
+    `nll_loss_backward`): its grad_fn is then PyTorch's (`MulBackward0`) and the Wengert list
+    reads as PyTorch's ops. The op is a plain function (so it binds as a Tensor method at no
+    cost); its `Primitive` is `op.prim`. Called with no tensor argument, it returns the bare
+    NumPy result.
     """
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"primitive: name {name!r} must be lower snake case, as PyTorch's ops")
+
     def wrap(forward):
-        prim = Primitive(name or forward.__name__, forward, n_out, reads_inputs, uses_out,
-                         view, raw)
+        prim = Primitive(name, forward, n_out, reads_inputs, uses_out, view, raw)
         if prim.name in REGISTRY:
             raise ValueError(f"primitive: the name {prim.name!r} is already registered")
         REGISTRY[prim.name] = prim

@@ -51,7 +51,7 @@ def _is_zero(x):
 
 
 # ---- error function and the normal distribution ---------------------------------------------
-@primitive(raw=True)
+@primitive("erf", raw=True)
 def erf(input):
     """torch.special.erf."""
     return _ufunc(_sp.erf, input)
@@ -60,7 +60,7 @@ def erf(input):
 defvjp(erf, lambda g, out, x: g * ((2 / _SQRT_PI) * exp(-x * x)))
 
 
-@primitive(raw=True)
+@primitive("erfc", raw=True)
 def erfc(input):
     """torch.special.erfc: 1 - erf(x), accurate for large x."""
     return _ufunc(_sp.erfc, input)
@@ -69,7 +69,7 @@ def erfc(input):
 defvjp(erfc, lambda g, out, x: g * ((-2 / _SQRT_PI) * exp(-x * x)))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("erfinv", uses_out=True, raw=True)
 def erfinv(input):
     """torch.special.erfinv."""
     return _ufunc(_sp.erfinv, input)
@@ -78,7 +78,7 @@ def erfinv(input):
 defvjp(erfinv, lambda g, out, x: g * ((_SQRT_PI / 2) * exp(out * out)))
 
 
-@primitive(raw=True)
+@primitive("ndtr", raw=True)
 def ndtr(input):
     """torch.special.ndtr: the standard normal CDF."""
     return _ufunc(_sp.ndtr, input)
@@ -87,7 +87,7 @@ def ndtr(input):
 defvjp(ndtr, lambda g, out, x: g * (exp(-0.5 * x * x) / _SQRT_2PI))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("log_ndtr", uses_out=True, raw=True)
 def log_ndtr(input):
     """torch.special.log_ndtr: log of the standard normal CDF, accurate far in the left tail."""
     return _ufunc(_sp.log_ndtr, input)
@@ -97,7 +97,7 @@ def log_ndtr(input):
 defvjp(log_ndtr, lambda g, out, x: g * (exp(-0.5 * x * x - out) / _SQRT_2PI))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("ndtri", uses_out=True, raw=True)
 def ndtri(input):
     """torch.special.ndtri: the inverse of ndtr."""
     return _ufunc(_sp.ndtri, input)
@@ -150,7 +150,7 @@ def xlog1py(input, other):
     return _xlog1py(input, other)
 
 
-@primitive(raw=True)
+@primitive("entr", raw=True)
 def entr(input):
     """torch.special.entr: -x log x for x > 0, 0 at 0, -inf for x < 0."""
     return _ufunc(_sp.entr, input)
@@ -159,7 +159,7 @@ def entr(input):
 defvjp(entr, lambda g, out, x: g * -(log(x) + 1))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("sinc", uses_out=True, raw=True)
 def sinc(input):
     """torch.special.sinc: the normalised sinc sin(pi x) / (pi x), 1 at 0."""
     return _ufunc(np.sinc, input)
@@ -195,7 +195,7 @@ def digamma(input):
 psi = digamma
 
 
-@primitive(raw=True)
+@primitive("gammaln", raw=True)
 def gammaln(input):
     """torch.special.gammaln: log |Gamma(x)|."""
     return _ufunc(_sp.gammaln, input)
@@ -218,7 +218,7 @@ def multigammaln(input, p):
     return _sum(gammaln(terms), dims=(terms.ndim - 1,)) + p * (p - 1) / 4 * math.log(math.pi)
 
 
-@primitive(raw=True)
+@primitive("betaln", raw=True)
 def betaln(a, b):
     """scipy.special.betaln: log |B(a, b)| (torch has no counterpart)."""
     return _binary(_sp.betaln, a, b)
@@ -231,7 +231,7 @@ def _betaln_grad(g, out, a, b):
 defvjp(betaln, _betaln_grad, lambda g, out, a, b: _betaln_grad(g, out, b, a))
 
 
-@primitive(raw=True)
+@primitive("gammainc", raw=True)
 def gammainc(input, other):
     """torch.special.gammainc: the regularised lower incomplete gamma P(a=input, x=other).
 
@@ -252,25 +252,25 @@ defvjp(gammainc, _gammainc_a_grad,
 
 
 # ---- modified Bessel functions ----------------------------------------------------------------
-@primitive(raw=True)
+@primitive("i0", raw=True)
 def i0(input):
     """torch.special.i0: modified Bessel function of the first kind, order 0."""
     return _ufunc(_sp.i0, input)
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("i0e", uses_out=True, raw=True)
 def i0e(input):
     """torch.special.i0e: exp(-|x|) i0(x)."""
     return _ufunc(_sp.i0e, input)
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("i1", uses_out=True, raw=True)
 def i1(input):
     """torch.special.i1: modified Bessel function of the first kind, order 1."""
     return _ufunc(_sp.i1, input)
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("i1e", uses_out=True, raw=True)
 def i1e(input):
     """torch.special.i1e: exp(-|x|) i1(x)."""
     return _ufunc(_sp.i1e, input)

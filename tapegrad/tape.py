@@ -10,8 +10,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from ._state import state, writes, tick
-from ._tensor import Tensor, VersionCounter, _leaf, _new
+from ._state import VersionCounter, state, writes, tick
+from ._tensor import Tensor, _leaf, _new
 
 ndarray = np.ndarray
 _weakref = weakref.ref

@@ -48,13 +48,13 @@ class FirstOrderOnly(Function):
 @pytest.fixture
 def wrong_primitive():
     """A primitive with a wrong rule, registered only for the duration of one test."""
-    @primitive(name="_gradcheck_wrong_cube")
+    @primitive("gradcheck_wrong_cube")
     def cube(x):
         return x ** 3
 
     defvjp(cube, lambda g, out, x: g * (2 * x * x))    # deliberately wrong: should be 3 x^2
     yield cube
-    REGISTRY.pop("_gradcheck_wrong_cube", None)
+    REGISTRY.pop("gradcheck_wrong_cube", None)
 
 
 def _x(shape=(2, 3), seed=0):

@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "tapegrad"
 
 # Dotted names under tapegrad; "x.*" covers the subpackage x, its __init__ included.
 LAYERS = {
-    0: "dtypes printing _convert _state threads _malloc cuda",
+    0: "dtypes printing _convert _types _state threads _malloc cuda",
     1: "_tensor",
     2: "tape primitives grad_mode",
     3: "ops.*",

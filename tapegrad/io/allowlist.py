@@ -7,7 +7,7 @@ arguments must already be plain data (no iterating tensors, no `bytearray(10**12
 import pickle
 from collections import Counter, OrderedDict
 
-from .._tensor import Device
+from .._types import Device
 from . import tensors as T
 
 UnpicklingError = pickle.UnpicklingError

@@ -11,7 +11,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import dtypes
-from .._tensor import Device, Size, Tensor
+from .._types import Device, Size
+from .._tensor import Tensor
 from . import tensors
 
 _BATCH = 1000

@@ -13,7 +13,7 @@ try:
 except ImportError:     # Windows
     fcntl = None
 
-from .._tensor import Device
+from .._types import Device
 from . import legacy, npz, safetensors, zipformat
 from .pickler import Pickler
 

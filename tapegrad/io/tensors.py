@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import from_numpy
-from .._tensor import Size, Tensor
+from .._types import Size
+from .._tensor import Tensor
 
 UnpicklingError = pickle.UnpicklingError
 

@@ -1,7 +1,7 @@
 """Matrix norms (torch.linalg.matrix_norm) and the dispatching torch.linalg.norm."""
 import math
 
-from .._tensor import _dim
+from .._convert import _dim
 from ..ops.elementwise import abs as _abs
 from ..ops.reduction import sum as _sum, amax, amin, norm as _vector_norms
 from ..ops.shape import movedim, reshape_prim

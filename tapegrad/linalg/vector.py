@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from ..primitives import primitive, defvjp
-from .._tensor import _dim
+from .._convert import _dim
 from ..ops.reduction import norm as _norm
 from .base import data, check_float
 

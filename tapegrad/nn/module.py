@@ -6,7 +6,8 @@ order attributes are assigned, which is the order of `parameters()` and of `stat
 import itertools
 
 from .. import dtypes
-from .._tensor import Tensor, Device
+from .._types import Device
+from .._tensor import Tensor
 from .hooks import add_hook, call_with_hooks
 from .parameter import Parameter
 from .state_dict import load_state, save_state

@@ -3,7 +3,8 @@ import copy
 
 import numpy as np
 
-from .._tensor import Tensor, VersionCounter, _leaf
+from .._state import VersionCounter
+from .._tensor import Tensor, _leaf
 from ..io.tensors import register_parameter_class
 
 

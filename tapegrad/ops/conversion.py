@@ -2,12 +2,13 @@
 import numpy as np
 
 from .. import dtypes
-from .._tensor import Tensor, Device
+from .._types import Device
+from .._tensor import Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import _zeros
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("clone", reads_inputs=False, raw=True)
 def clone(x):
     return x.copy()
 
@@ -15,7 +16,7 @@ def clone(x):
 defvjp(clone, lambda g, out, x: g)
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("cast", reads_inputs=False, raw=True)
 def cast(x, dtype):
     return x.astype(dtype)
 
@@ -24,7 +25,7 @@ def cast(x, dtype):
 defvjp(cast, lambda g, out, x, dtype: g)
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("copy_from", reads_inputs=False, raw=True)
 def copy_from(x, src):
     """`x.copy_(src)` out of place: src broadcast to x's shape and cast to x's dtype."""
     return np.broadcast_to(src, x.shape).astype(x.dtype)

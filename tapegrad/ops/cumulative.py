@@ -3,7 +3,7 @@ import numpy as np
 
 from ..dtypes import as_dtype
 from ..primitives import primitive, defvjp
-from .._tensor import _dim
+from .._convert import _dim
 from .elementwise import where
 from .reduction import _sum, _acc, _data, _const
 

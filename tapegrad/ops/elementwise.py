@@ -46,7 +46,7 @@ def _dtype_of(v):
 
 
 # ---- arithmetic ------------------------------------------------------------------------------
-@primitive(reads_inputs=False, raw=True)
+@primitive("add", reads_inputs=False, raw=True)
 def add(x, y, alpha=1):
     x, y = promote(x, y)
     return x + y if alpha == 1 else x + alpha * y
@@ -57,7 +57,7 @@ defvjp(add,
        lambda g, out, x, y, alpha=1: g if alpha == 1 else g * alpha)
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("sub", reads_inputs=False, raw=True)
 def sub(x, y, alpha=1):
     xp, yp = promote(x, y)
     if (xp is not x or yp is not y) and (_is_bool(x) or _is_bool(y)):
@@ -74,7 +74,7 @@ defvjp(sub,
        lambda g, out, x, y, alpha=1: -g if alpha == 1 else g * -alpha)
 
 
-@primitive(raw=True)
+@primitive("mul", raw=True)
 def mul(x, y):
     x, y = promote(x, y)
     return x * y
@@ -85,7 +85,7 @@ defvjp(mul,
        lambda g, out, x, y: g * x, reads=((1,), (0,)))
 
 
-@primitive(raw=True)
+@primitive("div", raw=True)
 def div(x, y):
     x, y = promote(x, y)
     if _integral(x) and _integral(y):
@@ -100,7 +100,7 @@ defvjp(div,
 true_divide = div
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("neg", reads_inputs=False, raw=True)
 def neg(x):
     return -x
 
@@ -123,7 +123,7 @@ def _pow_exponent_grad(g, out, x, y):
         return where((x == 0) & (y >= 0), 0.0, g * out * log(x))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("pow", uses_out=True, raw=True)
 def pow(x, y):
     x, y = promote(x, y)
     return np.power(x, y)
@@ -132,7 +132,7 @@ def pow(x, y):
 defvjp(pow, _pow_base_grad, _pow_exponent_grad, reads=((0, 1), (0, 1, -1)))
 
 
-@primitive(raw=True)
+@primitive("square", raw=True)
 def square(x):
     # NumPy squares bools to int8; PyTorch promotes them to int64
     return np.square(x.astype(np.int64) if x.dtype == np.bool_ else x)
@@ -141,7 +141,7 @@ def square(x):
 defvjp(square, lambda g, out, x: g * (2 * x), reads=((0,),))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("reciprocal", uses_out=True, raw=True)
 def reciprocal(x):
     return 1 / _floating(x)
 
@@ -160,7 +160,7 @@ def _check_divisor(x, y, op):
                                f"{_dtype_of(x)}, {_dtype_of(y)})")
 
 
-@primitive(raw=True)
+@primitive("floor_divide", raw=True)
 def floor_divide(x, y):
     x, y = promote(x, y)
     _check_divisor(x, y, "floor_divide")
@@ -171,7 +171,7 @@ defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros
        reads=((), ()))
 
 
-@primitive(raw=True)
+@primitive("remainder", raw=True)
 def remainder(x, y):
     x, y = promote(x, y)
     _check_divisor(x, y, "remainder")
@@ -184,7 +184,7 @@ defvjp(remainder,
        lambda g, out, x, y: -g * floor_divide(x, y))
 
 
-@primitive(raw=True)
+@primitive("fmod", raw=True)
 def fmod(x, y):
     """torch.fmod: the C remainder, with the sign of x (remainder's has the sign of y)."""
     x, y = promote(x, y)
@@ -199,7 +199,7 @@ defvjp(fmod,
 
 
 # ---- exponentials, logarithms, powers --------------------------------------------------------
-@primitive(uses_out=True, raw=True)
+@primitive("exp", uses_out=True, raw=True)
 def exp(x):
     return np.exp(_floating(x))
 
@@ -207,7 +207,7 @@ def exp(x):
 defvjp(exp, lambda g, out, x: g * out, reads=((-1,),))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("expm1", uses_out=True, raw=True)
 def expm1(x):
     return np.expm1(_floating(x))
 
@@ -215,7 +215,7 @@ def expm1(x):
 defvjp(expm1, lambda g, out, x: g * (out + 1), reads=((-1,),))
 
 
-@primitive(raw=True)
+@primitive("log", raw=True)
 def log(x):
     return np.log(_floating(x))
 
@@ -223,7 +223,7 @@ def log(x):
 defvjp(log, lambda g, out, x: g / x)
 
 
-@primitive(raw=True)
+@primitive("log1p", raw=True)
 def log1p(x):
     return np.log1p(_floating(x))
 
@@ -231,7 +231,7 @@ def log1p(x):
 defvjp(log1p, lambda g, out, x: g / (x + 1))
 
 
-@primitive(raw=True)
+@primitive("log2", raw=True)
 def log2(x):
     return np.log2(_floating(x))
 
@@ -239,7 +239,7 @@ def log2(x):
 defvjp(log2, lambda g, out, x: g / (x * math.log(2)))
 
 
-@primitive(raw=True)
+@primitive("log10", raw=True)
 def log10(x):
     return np.log10(_floating(x))
 
@@ -247,7 +247,7 @@ def log10(x):
 defvjp(log10, lambda g, out, x: g / (x * math.log(10)))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("sqrt", uses_out=True, raw=True)
 def sqrt(x):
     return np.sqrt(_floating(x))
 
@@ -255,7 +255,7 @@ def sqrt(x):
 defvjp(sqrt, lambda g, out, x: g / (2 * out), reads=((-1,),))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("rsqrt", uses_out=True, raw=True)
 def rsqrt(x):
     x = _floating(x)
     return 1 / np.sqrt(x)
@@ -265,7 +265,7 @@ defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out), reads=((-1,),))
 
 
 # ---- trigonometric and hyperbolic -------------------------------------------------------------
-@primitive(raw=True)
+@primitive("sin", raw=True)
 def sin(x):
     return np.sin(_floating(x))
 
@@ -273,7 +273,7 @@ def sin(x):
 defvjp(sin, lambda g, out, x: g * cos(x))
 
 
-@primitive(raw=True)
+@primitive("cos", raw=True)
 def cos(x):
     return np.cos(_floating(x))
 
@@ -281,7 +281,7 @@ def cos(x):
 defvjp(cos, lambda g, out, x: -g * sin(x))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("tan", uses_out=True, raw=True)
 def tan(x):
     return np.tan(_floating(x))
 
@@ -289,7 +289,7 @@ def tan(x):
 defvjp(tan, lambda g, out, x: g * (1 + out * out), reads=((-1,),))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("tanh", uses_out=True, raw=True)
 def tanh(x):
     return np.tanh(_floating(x))
 
@@ -297,7 +297,7 @@ def tanh(x):
 defvjp(tanh, lambda g, out, x: g * (1 - out * out), reads=((-1,),))
 
 
-@primitive(uses_out=True, raw=True)
+@primitive("sigmoid", uses_out=True, raw=True)
 def sigmoid(x):
     x = _floating(x)
     out = special.expit(x)
@@ -308,7 +308,7 @@ defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)), reads=((-1,),))
 
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
-@primitive(uses_out=True, reads_inputs=False, raw=True)
+@primitive("relu", uses_out=True, reads_inputs=False, raw=True)
 def relu(x):
     return np.maximum(x, 0)
 
@@ -319,7 +319,7 @@ def relu(x):
 defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
 
 
-@primitive(raw=True)
+@primitive("abs", raw=True)
 def abs(x):
     if x.dtype == np.bool_:
         raise NotImplementedError("abs: not implemented for 'Bool' tensors (as in PyTorch)")
@@ -331,7 +331,7 @@ defvjp(abs, lambda g, out, x: g * sign(x))
 absolute = abs
 
 
-@primitive(raw=True)
+@primitive("sign", raw=True)
 def sign(x):
     if x.dtype == np.bool_:
         return x.copy()         # PyTorch: the sign of a bool tensor is itself
@@ -356,7 +356,7 @@ ceil = _flat("ceil", np.ceil)
 trunc = _flat("trunc", np.trunc)
 
 
-@primitive(raw=True)
+@primitive("round", raw=True)
 def round(x, decimals=0):
     return np.round(x, decimals)
 
@@ -369,7 +369,7 @@ def frac(x):
     return x - trunc(x)
 
 
-@primitive(raw=True)
+@primitive("clamp", raw=True)
 def clamp_prim(x, lo=None, hi=None):
     for b in (lo, hi):
         if b is not None:
@@ -396,7 +396,7 @@ def _inside(x, lo, hi):
     return keep
 
 
-@primitive(raw=True)
+@primitive("clamp_tensor", raw=True)
 def clamp_tensor(x, lo, hi):
     """torch.clamp with tensor bounds (either may be None): x where lo <= x <= hi, else
     min(max(x, lo), hi); a NaN bound gives NaN, as in PyTorch."""
@@ -447,7 +447,7 @@ def _unless_beaten(g, x, y):
     return where(a < b, 0.0, where(a == b, g * 0.5, g))
 
 
-@primitive(raw=True)
+@primitive("maximum", raw=True)
 def maximum(x, y):
     x, y = promote(x, y)
     return np.maximum(x, y)
@@ -458,7 +458,7 @@ defvjp(maximum,
        lambda g, out, x, y: _unless_beaten(g, y, x))
 
 
-@primitive(raw=True)
+@primitive("minimum", raw=True)
 def minimum(x, y):
     x, y = promote(x, y)
     return np.minimum(x, y)
@@ -469,7 +469,7 @@ defvjp(minimum,
        lambda g, out, x, y: _unless_beaten(g, x, y))
 
 
-@primitive(raw=True)
+@primitive("where", raw=True)
 def where(cond, x, y):
     if type(cond) is np.ndarray and cond.dtype != np.bool_ and cond.dtype != np.uint8:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "

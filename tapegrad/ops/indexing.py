@@ -7,7 +7,8 @@ Everything else builds the right key and calls one of them.
 """
 import numpy as np
 
-from .._tensor import Tensor, _leaf, _dim
+from .._convert import _dim
+from .._tensor import Tensor, _leaf
 from ..primitives import primitive, defvjp
 from .elementwise import where
 from .shape import reshape_prim, broadcast_to
@@ -45,7 +46,7 @@ def index_prim(x, key):
 defvjp(index_prim, lambda g, out, x, key: unindex(g, key, x.shape, True))
 
 
-@primitive(reads_inputs=False, raw=True)
+@primitive("unindex", reads_inputs=False, raw=True)
 def unindex(g, key, shape, accumulate):
     """Zeros of `shape` with g written at key; `accumulate` adds instead, so that an index
     repeated in the key collects every cotangent sent to it."""

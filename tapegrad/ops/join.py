@@ -8,7 +8,8 @@ import numpy as np
 
 from ..dtypes import _pair
 from ..primitives import primitive
-from .._tensor import Tensor, _dim
+from .._convert import _dim
+from .._tensor import Tensor
 from .indexing import slice_prim
 from .shape import reshape_prim, atleast_1d, atleast_2d
 

@@ -19,7 +19,7 @@ ndarray = np.ndarray
 
 
 # ---- matmul ----------------------------------------------------------------------------------
-@primitive(raw=True)
+@primitive("matmul", raw=True)
 def matmul(input, other):
     """torch.matmul: 1-D operands are promoted to matrices and batch dimensions broadcast."""
     try:

@@ -10,7 +10,8 @@ import math
 import numpy as np
 from scipy import special
 
-from .._tensor import Tensor, _dim
+from .._convert import _dim
+from .._tensor import Tensor
 from ..primitives import primitive, defvjp
 from . import reduction
 from .elementwise import clamp, exp, log, log1p, rsqrt
@@ -31,7 +32,7 @@ def _shifted(x, axis):
     return x - m, axis
 
 
-@primitive("_softmax", uses_out=True, raw=True)
+@primitive("softmax", uses_out=True, raw=True)
 def _softmax(x, dim):
     y, axis = _shifted(x, dim)
     np.exp(y, out=y)
@@ -47,7 +48,7 @@ def _sum_keep(t, dim):
 defvjp(_softmax, lambda g, out, x, dim: out * (g - _sum_keep(g * out, dim)), reads=((-1,),))
 
 
-@primitive("_log_softmax", uses_out=True, raw=True)
+@primitive("log_softmax", uses_out=True, raw=True)
 def _log_softmax(x, dim):
     y, axis = _shifted(x, dim)
     if y.size:     # an empty reduced dim would take log(0)

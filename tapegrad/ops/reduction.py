@@ -11,7 +11,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..dtypes import as_dtype, get_default_dtype
-from .._tensor import _leaf, Tensor, _dim
+from .._convert import _dim
+from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import where, exp, sign, maximum, minimum, abs as _abs
 from .shape import broadcast_to, reshape_prim

@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from ..primitives import primitive, defvjp
-from .._tensor import _dim
+from .._convert import _dim
 
 
 # ---- primitives ------------------------------------------------------------------------------
-@primitive(reads_inputs=False, raw=True)
+@primitive("sum_to", reads_inputs=False, raw=True)
 def sum_to(x, shape):
     """Sum x over the dimensions that broadcasting added or stretched, down to `shape`."""
     lead = x.ndim - len(shape)
@@ -25,7 +25,7 @@ def sum_to(x, shape):
 defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 
-@primitive(reads_inputs=False, view=True, raw=True)
+@primitive("broadcast_to", reads_inputs=False, view=True, raw=True)
 def broadcast_to(x, shape, writable=False):
     """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size).
     `writable` (Tensor.expand): an expansion that stretches nothing (same shape, or leading
