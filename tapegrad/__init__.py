@@ -22,9 +22,11 @@ from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTen
 from .printing import set_printoptions  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
+from .ops.unary import *  # noqa: F401,F403
 from .ops.conversion import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
+from .ops.statistics import *  # noqa: F401,F403
 from .ops.cumulative import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403

@@ -9,18 +9,19 @@ from . import engine, inplace, linalg
 from ._tensor import Tensor
 from .tape import Tape
 from .ops import (comparison, conversion, cumulative, elementwise, indexing, join,
-                  linalg as matrix, nn, reduction, shape)
+                  linalg as matrix, nn, reduction, shape, statistics, unary)
 
 # method name -> the function behind it, by the module that defines it
 _NAMES = {
-    elementwise: "add sub mul div true_divide floor_divide remainder pow neg abs exp log log1p "
-                 "expm1 sqrt rsqrt sin cos tan tanh sigmoid relu sign clamp clip maximum minimum "
-                 "square reciprocal log2 log10 floor ceil round trunc frac where lerp",
+    elementwise: "add sub mul div true_divide floor_divide remainder pow neg relu clamp clip "
+                 "maximum minimum square reciprocal where lerp",
+    unary: "abs exp log log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid sign log2 log10 floor ceil "
+           "round trunc frac",
     conversion: "clone contiguous to type type_as",
     comparison: "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or "
                 "logical_xor equal allclose isclose",
-    reduction: "sum mean prod max min amax amin argmax argmin var std logsumexp all any "
-               "var_mean std_mean count_nonzero",
+    reduction: "sum mean prod max min amax amin argmax argmin logsumexp all any count_nonzero",
+    statistics: "var std var_mean std_mean",
     cumulative: "cumsum cumprod",
     shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
            "swapaxes swapdims permute t expand expand_as broadcast_to repeat tile flip movedim "
@@ -47,7 +48,7 @@ OPERATORS = {
     "__add__": elementwise.add, "__sub__": elementwise.sub, "__mul__": elementwise.mul,
     "__truediv__": elementwise.div, "__floordiv__": elementwise.floor_divide,
     "__mod__": elementwise.remainder, "__pow__": elementwise.pow, "__matmul__": matrix.matmul,
-    "__neg__": elementwise.neg, "__abs__": elementwise.abs,
+    "__neg__": elementwise.neg, "__abs__": unary.abs,
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt,
     "__le__": comparison.le, "__gt__": comparison.gt, "__ge__": comparison.ge,
     "__invert__": comparison.logical_not, "__and__": comparison.logical_and,

@@ -5,7 +5,7 @@ to use a value that changed after it was saved. While recording, the op is taped
 on a snapshot of the old value and the tensor takes the new entry as its history (PyTorch's
 rebase). A write through a view rebases the view's base instead (`copy_slices`: the base's
 old value with the view's new value written in); every view of that base then takes its
-history again from the base when next used (`tape.fresh`), so views and bases never
+history again from the base when next used (`_tensor.fresh`), so views and bases never
 disagree about what they hold.
 """
 import numpy as np
@@ -15,7 +15,7 @@ from ._tensor import Tensor, _leaf, fresh, region, snapshot, take_history
 from .primitives import primitive, defvjp
 from .tape import bump_version, record
 from .creation import _gen
-from .ops import conversion, elementwise, indexing
+from .ops import conversion, elementwise, indexing, unary
 from .ops.indexing import index_put_prim, _key, _one_mask, _torch_words
 
 
@@ -212,7 +212,7 @@ def neg_(self):
 
 
 def exp_(self):
-    return _inplace(self, elementwise.exp)
+    return _inplace(self, unary.exp)
 
 
 def relu_(self):
@@ -220,19 +220,19 @@ def relu_(self):
 
 
 def sigmoid_(self):
-    return _inplace(self, elementwise.sigmoid)
+    return _inplace(self, unary.sigmoid)
 
 
 def tanh_(self):
-    return _inplace(self, elementwise.tanh)
+    return _inplace(self, unary.tanh)
 
 
 def sqrt_(self):
-    return _inplace(self, elementwise.sqrt)
+    return _inplace(self, unary.sqrt)
 
 
 def abs_(self):
-    return _inplace(self, elementwise.abs)
+    return _inplace(self, unary.abs)
 
 
 # in-place forms of out-of-place ops: the op runs on a snapshot, so writing self afterwards

@@ -11,11 +11,11 @@ from scipy import special as _sp
 
 from .dtypes import promote
 from .primitives import primitive, defvjp
-from .ops.elementwise import (_floating, _data, _const, where, exp, log, sign, cos, clamp,
-                              sigmoid as expit)
+from .ops.elementwise import where, clamp
 from .ops.reduction import logsumexp as _logsumexp, _sum
 from .ops.nn import softmax as _softmax, log_softmax as _log_softmax
 from .ops.join import stack
+from .ops.unary import _floating, _data, _const, exp, log, sign, cos, sigmoid as expit
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)

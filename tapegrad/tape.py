@@ -1,6 +1,6 @@
 """The gradient tape: scoped tapes, entries, recording, version counters and views.
 
-A forward op on tensors that require grad appends one `Entry` to every active tape (`_record`).
+A forward op on tensors that require grad appends one `Entry` to every active tape (`record`).
 The entry holds the op's inputs strongly and is held by its outputs (their `grad_fn`); tapes
 hold entries weakly, so an entry whose outputs all died is freed by reference counting, and
 with it, in cascade, everything it kept alive. `engine.py` replays a tape in reverse.

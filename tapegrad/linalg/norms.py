@@ -2,9 +2,10 @@
 import math
 
 from .._convert import _dim
-from ..ops.elementwise import abs as _abs
-from ..ops.reduction import sum as _sum, amax, amin, norm as _vector_norms
+from ..ops.reduction import sum as _sum, amax, amin
+from ..ops.statistics import norm as _vector_norms
 from ..ops.shape import movedim, reshape_prim
+from ..ops.unary import abs as _abs
 from .base import check_matrix
 from .spectral import svdvals
 from .vector import vector_norm
@@ -63,7 +64,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm and Tensor.norm: the nuclear norm ('nuc') through an SVD, every other p as
-    a vector norm over `dim` (ops.reduction.norm)."""
+    a vector norm over `dim` (ops.statistics.norm)."""
     if p != "nuc":
         return _vector_norms(input, p, dim, keepdim, dtype)
     if dtype is not None:

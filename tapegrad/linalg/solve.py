@@ -13,7 +13,7 @@ from scipy import linalg as sla
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
-from ..ops.elementwise import exp
+from ..ops.unary import exp
 from ..ops.shape import reshape_prim
 from .base import (LinAlgError, data, check_matrix, check_same_dtype, lapack_info, singular,
                    const, mT)

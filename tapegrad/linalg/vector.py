@@ -5,7 +5,7 @@ import numpy as np
 
 from ..primitives import primitive, defvjp
 from .._convert import _dim
-from ..ops.reduction import norm as _norm
+from ..ops.statistics import norm as _norm
 from .base import data, check_float
 
 

@@ -6,7 +6,7 @@ own (ops/nn.py). Subgradients at kinks are PyTorch's (relu'(0) = 0, leaky_relu'(
 import math
 import warnings
 
-from ..ops import conversion, elementwise, nn as nn_ops
+from ..ops import conversion, elementwise, nn as nn_ops, unary
 from .module import Module
 
 
@@ -33,7 +33,7 @@ def gelu(input, approximate="none"):
         return nn_ops.gelu(input)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1 + elementwise.tanh(inner))
+        return 0.5 * input * (1 + unary.tanh(inner))
     raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
                        f"'{approximate}'")
 
@@ -42,15 +42,15 @@ def silu(input, inplace=False):
     """torch.nn.functional.silu: x * sigmoid(x)."""
     if inplace:
         return _in_place(input, silu)
-    return input * elementwise.sigmoid(input)
+    return input * unary.sigmoid(input)
 
 
 def tanh(input):
-    return elementwise.tanh(input)
+    return unary.tanh(input)
 
 
 def sigmoid(input):
-    return elementwise.sigmoid(input)
+    return unary.sigmoid(input)
 
 
 def _implicit_dim(ndim, name):
@@ -133,14 +133,14 @@ class Tanh(Module):
     """torch.nn.Tanh."""
 
     def forward(self, input):
-        return elementwise.tanh(input)
+        return unary.tanh(input)
 
 
 class Sigmoid(Module):
     """torch.nn.Sigmoid."""
 
     def forward(self, input):
-        return elementwise.sigmoid(input)
+        return unary.sigmoid(input)
 
 
 class Softmax(Module):

@@ -2,7 +2,7 @@
 
 Each is defined next to its module (activation.py, conv.py, loss.py, ...); this is the index.
 """
-from ..ops.elementwise import tanh, sigmoid  # noqa: F401
+from ..ops.unary import tanh, sigmoid  # noqa: F401
 from .activation import relu, leaky_relu, gelu, silu, softmax, log_softmax  # noqa: F401
 from .conv import conv2d  # noqa: F401
 from .dropout import dropout  # noqa: F401

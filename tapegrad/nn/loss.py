@@ -10,10 +10,11 @@ import warnings
 import numpy as np
 
 from ..ops import nn as _ops
-from ..ops.elementwise import abs as _abs, exp, log, relu, where
+from ..ops.elementwise import relu, where
 from ..ops.nn import log_softmax
 from ..ops.reduction import mean, sum as _sum
 from ..ops.shape import broadcast_to, reshape
+from ..ops.unary import abs as _abs, exp, log
 from .._tensor import Tensor
 from .module import Module
 

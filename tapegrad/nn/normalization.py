@@ -2,7 +2,7 @@
 from .. import creation, dtypes
 from ..grad_mode import no_grad
 from ..ops import nn as _ops
-from ..ops.elementwise import rsqrt
+from ..ops.unary import rsqrt
 from ..ops.reduction import mean
 from ..ops.shape import reshape
 from ..tape import bump_version

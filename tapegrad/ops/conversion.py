@@ -5,7 +5,7 @@ from .. import dtypes
 from .._types import Device
 from .._tensor import Tensor
 from ..primitives import primitive, defvjp
-from .elementwise import _zeros
+from .unary import _zeros
 
 
 @primitive("clone", reads_inputs=False, raw=True)

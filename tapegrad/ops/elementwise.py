@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic, math functions, comparisons. Forward and VJP side by side.
+"""Elementwise arithmetic and selections: + - * / // % **, fmod, relu, clamp, maximum and
+minimum, where, lerp. Forward and VJP side by side (the unary math functions: unary.py).
 
 Rules are `rule(g, out, *inputs, **params)` in tapegrad ops (so they are differentiable); the
 engine sums their results back over broadcast dimensions and casts them to the input's dtype.
@@ -6,35 +7,15 @@ engine sums their results back over broadcast dimensions and casts them to the i
 import math
 
 import numpy as np
-from scipy import special
 
-from ..dtypes import promote, get_default_dtype
-from .._tensor import _leaf, Tensor
+from ..dtypes import promote
+from .._tensor import Tensor
 from ..primitives import primitive, defvjp
-
-
-def _floating(x):
-    """PyTorch computes float functions of integer tensors in the default float dtype."""
-    if type(x) is np.ndarray:
-        return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
-    return float(x)
-
-
-def _data(x):
-    return x._data if isinstance(x, Tensor) else x
+from .unary import _data, _floating, _zeros, log, trunc
 
 
 def _integral(v):
     return v.dtype.kind in "biu" if type(v) is np.ndarray else not isinstance(v, float)
-
-
-def _const(like, a):
-    """A constant in the form the rule is running in: an array when `like` is bare, else a tensor."""
-    return a if type(like) is np.ndarray else _leaf(a)
-
-
-def _zeros(g):
-    return _const(g, np.zeros_like(_data(g)))
 
 
 def _is_bool(v):
@@ -198,114 +179,6 @@ defvjp(fmod,
        lambda g, out, x, y: -g * trunc(div(x, y)))
 
 
-# ---- exponentials, logarithms, powers --------------------------------------------------------
-@primitive("exp", uses_out=True, raw=True)
-def exp(x):
-    return np.exp(_floating(x))
-
-
-defvjp(exp, lambda g, out, x: g * out, reads=((-1,),))
-
-
-@primitive("expm1", uses_out=True, raw=True)
-def expm1(x):
-    return np.expm1(_floating(x))
-
-
-defvjp(expm1, lambda g, out, x: g * (out + 1), reads=((-1,),))
-
-
-@primitive("log", raw=True)
-def log(x):
-    return np.log(_floating(x))
-
-
-defvjp(log, lambda g, out, x: g / x)
-
-
-@primitive("log1p", raw=True)
-def log1p(x):
-    return np.log1p(_floating(x))
-
-
-defvjp(log1p, lambda g, out, x: g / (x + 1))
-
-
-@primitive("log2", raw=True)
-def log2(x):
-    return np.log2(_floating(x))
-
-
-defvjp(log2, lambda g, out, x: g / (x * math.log(2)))
-
-
-@primitive("log10", raw=True)
-def log10(x):
-    return np.log10(_floating(x))
-
-
-defvjp(log10, lambda g, out, x: g / (x * math.log(10)))
-
-
-@primitive("sqrt", uses_out=True, raw=True)
-def sqrt(x):
-    return np.sqrt(_floating(x))
-
-
-defvjp(sqrt, lambda g, out, x: g / (2 * out), reads=((-1,),))
-
-
-@primitive("rsqrt", uses_out=True, raw=True)
-def rsqrt(x):
-    x = _floating(x)
-    return 1 / np.sqrt(x)
-
-
-defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out), reads=((-1,),))
-
-
-# ---- trigonometric and hyperbolic -------------------------------------------------------------
-@primitive("sin", raw=True)
-def sin(x):
-    return np.sin(_floating(x))
-
-
-defvjp(sin, lambda g, out, x: g * cos(x))
-
-
-@primitive("cos", raw=True)
-def cos(x):
-    return np.cos(_floating(x))
-
-
-defvjp(cos, lambda g, out, x: -g * sin(x))
-
-
-@primitive("tan", uses_out=True, raw=True)
-def tan(x):
-    return np.tan(_floating(x))
-
-
-defvjp(tan, lambda g, out, x: g * (1 + out * out), reads=((-1,),))
-
-
-@primitive("tanh", uses_out=True, raw=True)
-def tanh(x):
-    return np.tanh(_floating(x))
-
-
-defvjp(tanh, lambda g, out, x: g * (1 - out * out), reads=((-1,),))
-
-
-@primitive("sigmoid", uses_out=True, raw=True)
-def sigmoid(x):
-    x = _floating(x)
-    out = special.expit(x)
-    return out if out.dtype == x.dtype else out.astype(x.dtype)    # expit widens float16
-
-
-defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)), reads=((-1,),))
-
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
 @primitive("relu", uses_out=True, reads_inputs=False, raw=True)
@@ -318,55 +191,6 @@ def relu(x):
 # Masks select rather than multiply: an inf or NaN cotangent at a clipped entry gives 0, not NaN.
 defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
 
-
-@primitive("abs", raw=True)
-def abs(x):
-    if x.dtype == np.bool_:
-        raise NotImplementedError("abs: not implemented for 'Bool' tensors (as in PyTorch)")
-    return np.abs(x)
-
-
-# abs'(0) = sign(0) = 0, as in PyTorch
-defvjp(abs, lambda g, out, x: g * sign(x))
-absolute = abs
-
-
-@primitive("sign", raw=True)
-def sign(x):
-    if x.dtype == np.bool_:
-        return x.copy()         # PyTorch: the sign of a bool tensor is itself
-    out = np.sign(x)
-    if x.dtype.kind == "f":
-        out = np.where(out != out, 0, out)     # sign(NaN) is 0 in PyTorch, NaN in NumPy
-    return out
-
-
-defvjp(sign, lambda g, out, x: _zeros(g), reads=((),))
-
-
-def _flat(name, fn):
-    """A piecewise-constant op: its gradient is zero wherever it exists, as in PyTorch."""
-    prim = primitive(name, raw=True)(lambda x: fn(x))
-    prim.__doc__ = f"torch.{name}: elementwise, with zero gradient."
-    return defvjp(prim, lambda g, out, x: _zeros(g), reads=((),))
-
-
-floor = _flat("floor", np.floor)
-ceil = _flat("ceil", np.ceil)
-trunc = _flat("trunc", np.trunc)
-
-
-@primitive("round", raw=True)
-def round(x, decimals=0):
-    return np.round(x, decimals)
-
-
-defvjp(round, lambda g, out, x, decimals=0: _zeros(g), reads=((),))
-
-
-def frac(x):
-    """torch.frac: x - trunc(x)."""
-    return x - trunc(x)
 
 
 @primitive("clamp", raw=True)
@@ -507,7 +331,5 @@ def lerp(input, end, weight):
 
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "negative", "pow", "square",
-           "reciprocal", "floor_divide", "remainder", "fmod", "exp", "expm1", "log", "log1p",
-           "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
-           "abs", "absolute", "sign", "floor", "ceil", "trunc", "round", "frac", "clamp", "clip",
-           "maximum", "minimum", "where", "lerp"]
+           "reciprocal", "floor_divide", "remainder", "fmod", "relu", "clamp", "clip", "maximum",
+           "minimum", "where", "lerp"]

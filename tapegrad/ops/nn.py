@@ -14,10 +14,11 @@ from .._convert import _dim
 from .._tensor import Tensor
 from ..primitives import primitive, defvjp
 from . import reduction
-from .elementwise import clamp, exp, log, log1p, rsqrt
+from .elementwise import clamp
 from .linalg import _einsum
 from .reduction import _sum, _mean
 from .shape import reshape_prim
+from .unary import exp, log, log1p, rsqrt
 
 
 def _shifted(x, axis):

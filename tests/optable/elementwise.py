@@ -1,4 +1,4 @@
-"""Op-table rows for tapegrad/ops/elementwise.py."""
+"""Op-table rows for tapegrad/ops/elementwise.py and unary.py."""
 import numpy as np
 from scipy import special
 

@@ -1,4 +1,4 @@
-"""Op-table rows for tapegrad/ops/reduction.py."""
+"""Op-table rows for tapegrad/ops/reduction.py and statistics.py."""
 import numpy as np
 from scipy import special
 

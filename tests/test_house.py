@@ -1,0 +1,76 @@
+"""The house rules that are not about imports (those are in test_layers.py): methods come from
+the tables in `_methods.py`, private helpers never become methods, primitives follow one naming
+convention, and a custom Function's entry is a real Primitive."""
+import re
+
+import pytest
+
+import tapegrad as tg
+from tapegrad import _methods
+from tapegrad._tensor import Tensor
+from tapegrad.autograd.function import FunctionBackward
+from tapegrad.primitives import REGISTRY, Primitive, primitive
+
+
+def test_every_installed_method_is_the_function_in_its_table():
+    for table in (_methods.METHODS, _methods.OPERATORS, _methods.REFLECTED):
+        for name, fn in table.items():
+            assert Tensor.__dict__[name] is fn, name
+    assert Tensor.add is tg.ops.elementwise.add        # grep "def add" leads to Tensor.add
+    assert tg.Tape.gradient is tg.engine.tape_gradient
+
+
+def test_private_helpers_never_become_methods():
+    private = [n for n, v in vars(Tensor).items()
+               if n.startswith("_") and not n.startswith("__") and callable(v)]
+    assert private == []
+    for name in ("_inplace", "_write_check", "_store", "_overwrite"):
+        assert not hasattr(Tensor, name)
+
+
+def test_methods_bound_from_the_tables_behave_as_methods():
+    x = tg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    y = (2 - x).relu().T @ x + 1 / x
+    y.sum().backward()
+    assert x.grad.shape == (2, 2)
+    assert x.double().dtype == tg.float64 and x.long().dtype == tg.int64
+    assert x.to(tg.float64).type() == "torch.DoubleTensor"
+
+
+def test_primitive_names_follow_pytorchs_op_names():
+    bad = [n for n in REGISTRY if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", n)]
+    assert bad == []
+    assert not [n for n in REGISTRY if n.endswith("_prim")]
+    assert tg.softmax(tg.ones(3, requires_grad=True), 0).grad_fn.name() == "SoftmaxBackward0"
+
+
+@pytest.mark.parametrize("name", ["_private", "CamelCase", "clamp-prim", "x__y"])
+def test_primitive_refuses_a_name_off_the_convention(name):
+    with pytest.raises(ValueError, match="lower snake case"):
+        primitive(name)
+
+
+def test_primitive_refuses_a_name_already_registered():
+    with pytest.raises(ValueError, match="already registered"):
+        primitive("mul")(lambda x, y: x * y)
+
+
+def test_a_functions_entry_is_a_real_primitive():
+    class Double(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = tg.ones(3, requires_grad=True)
+    y = Double.apply(x)
+    prim = y.grad_fn.prim
+    assert isinstance(prim, FunctionBackward) and isinstance(prim, Primitive)
+    assert prim.name == "Double" and prim.grad_fn_name == "DoubleBackward"
+    assert prim.reads_inputs is False and prim.saves is False and prim.n_out == 1
+    assert "Double" not in REGISTRY         # the registry holds built-in ops only
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
