@@ -38,11 +38,20 @@ _NAMES = {
 METHODS = {name: getattr(module, name) for module, names in _NAMES.items()
            for name in names.split()}
 # torch.linalg functions that PyTorch also offers as Tensor methods
-METHODS.update(norm=linalg.norms.tensor_norm, det=linalg.det, slogdet=linalg.slogdet, matrix_exp=linalg.matrix_exp,
-               cholesky=linalg.cholesky, inverse=linalg.inv, pinverse=linalg.pinv)
-# Tensor.float(), .double()...: casts to one dtype
-METHODS.update({name: (lambda dt: lambda self: conversion.to(self, dt))(dt)
-                for name, dt in conversion.CASTS.items()})
+METHODS.update(norm=linalg.norms.tensor_norm, det=linalg.det, slogdet=linalg.slogdet,
+               matrix_exp=linalg.matrix_exp, cholesky=linalg.cholesky, inverse=linalg.inv,
+               pinverse=linalg.pinv)
+
+
+def _cast(name, dtype):
+    """Tensor.float(), .double()...: `to()` one dtype."""
+    def method(self):
+        return conversion.to(self, dtype)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+METHODS.update({name: _cast(name, dt) for name, dt in conversion.CASTS.items()})
 
 OPERATORS = {
     "__add__": elementwise.add, "__sub__": elementwise.sub, "__mul__": elementwise.mul,
@@ -68,9 +77,10 @@ METHODS["backward"] = backward
 
 
 def _reflected(op):
+    """`number op tensor`: the operands swap."""
     def method(self, other):
         return op(other, self)
-    method.__name__ = op.__name__
+    method.__name__ = method.__qualname__ = f"__r{op.__name__}__"
     return method
 
 
@@ -81,7 +91,6 @@ def _rtruediv(self, other):
     return elementwise.div(other, self)
 
 
-# `number op tensor`: the operands swap
 REFLECTED = {
     "__radd__": _reflected(elementwise.add), "__rsub__": _reflected(elementwise.sub),
     "__rmul__": _reflected(elementwise.mul), "__rtruediv__": _rtruediv,

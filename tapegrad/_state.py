@@ -24,10 +24,9 @@ class VersionCounter:
     `version` counts in-place writes, `written` is the clock tick of the latest one, and
     `generation` changes when the family's history changes (its views are then stale)."""
 
-    __slots__ = ("version", "written", "generation")
-
-    def __init__(self):
-        self.version = self.written = self.generation = 0
+    # Class-level zeros and no __init__: a counter costs one small allocation per tensor, and
+    # gets an instance dict only when first written (most tensors never are).
+    version = written = generation = 0
 
 
 class _Writes:

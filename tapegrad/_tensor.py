@@ -31,7 +31,7 @@ class Tensor:
     _grad = None
     _hooks = None       # leaf hooks
     _view = None        # for a view: the chain of view ops that takes it from `_base`
-    _gen = 0            # for a view: the family generation its history is of
+    _generation = 0         # for a view: the family generation its history is of
     _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
     _requires_grad_since = 0      # clock tick at which requires_grad was last turned on
     __array_ufunc__ = None     # `ndarray op Tensor` defers to Tensor's reflected operators
@@ -338,7 +338,7 @@ def legacy_new(args, dtype, name, device=None):
         args = tuple(args[0])
     elif args and isinstance(args[0], (list, tuple)):
         args = (unwrap(args[0]),) + args[1:]
-    return _leaf(legacy_array(args, dtypes._DEFAULT[0] if dtype is None else dtype, name))
+    return _leaf(legacy_array(args, dtypes._Default.float if dtype is None else dtype, name))
 
 
 def _alias(t, dtype, name):
@@ -402,8 +402,8 @@ def fresh(t):
         t._requires_grad = base._requires_grad   # as in torch: it follows its base's flag
         return t
     gen = t._counter.generation
-    if t._gen == gen or not state.grad_enabled:
+    if t._generation == gen or not state.grad_enabled:
         return t
     take_history(t, region(base, t._view))
-    t._gen = gen
+    t._generation = gen
     return t

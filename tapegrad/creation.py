@@ -6,12 +6,9 @@ from ._convert import infer, size_of
 from ._types import Device
 from ._tensor import Tensor, _leaf, legacy_new, unwrap
 
-_rng = [np.random.default_rng()]
-
-
 def manual_seed(seed):
     """Seed the global generator (a NumPy PCG64 Generator; streams differ from PyTorch's)."""
-    _rng[0] = np.random.default_rng(int(seed))
+    _default_generator.manual_seed(seed)
     return Generator().manual_seed(seed)
 
 
@@ -32,8 +29,12 @@ class Generator:
         return self
 
 
-def _gen(generator):
-    return _rng[0] if generator is None else generator._np
+_default_generator = Generator()     # what the creation functions draw from by default
+
+
+def numpy_rng(generator):
+    """The NumPy Generator behind `generator` (None: the default one `manual_seed` seeds)."""
+    return (_default_generator if generator is None else generator)._np
 
 
 def _make(arr, dtype, requires_grad, op):
@@ -185,7 +186,7 @@ def _random(op, draw):
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         if dt.kind != "f":
             raise RuntimeError(f"{op}: expected a floating point dtype, got {dt}")
-        return _make(draw(_gen(generator), size_of(size, op)).astype(dt), None, requires_grad, op)
+        return _make(draw(numpy_rng(generator), size_of(size, op)).astype(dt), None, requires_grad, op)
     make.__name__ = op
     make.__doc__ = f"torch.{op}(*size, generator=None, dtype=None, requires_grad=False)"
     return make
@@ -204,30 +205,30 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    return _make(_gen(generator).integers(low, high, size_of((size,), "randint")),
+    return _make(numpy_rng(generator).integers(low, high, size_of((size,), "randint")),
                  dtype or dtypes.int64, requires_grad, "randint")
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
-    return _make(_gen(generator).permutation(n), dtype or dtypes.int64, requires_grad, "randperm")
+    return _make(numpy_rng(generator).permutation(n), dtype or dtypes.int64, requires_grad, "randperm")
 
 
 def normal(mean, std, size=None, generator=None):
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    arr = _gen(generator).normal(m, s, size if size is not None else np.broadcast(m, s).shape)
+    arr = numpy_rng(generator).normal(m, s, size if size is not None else np.broadcast(m, s).shape)
     return _make(np.asarray(arr), dtypes.get_default_dtype() if not isinstance(mean, Tensor)
                  else mean.dtype, False, "normal")
 
 
 def bernoulli(input, p=None, generator=None):
     probs = input._data if p is None else np.full(input.shape, p)
-    return _leaf((_gen(generator).random(probs.shape) < probs).astype(input.dtype))
+    return _leaf((numpy_rng(generator).random(probs.shape) < probs).astype(input.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
     probs = np.atleast_2d(input._data.astype(np.float64))
-    g = _gen(generator)
+    g = numpy_rng(generator)
     rows = [g.choice(probs.shape[1], num_samples, replace=replacement, p=p / p.sum())
             for p in probs]
     out = np.array(rows, dtype=np.int64)

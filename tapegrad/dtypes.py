@@ -15,13 +15,19 @@ int32 = int = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001  (PyTorch's name)
 
-_DEFAULT = [float32]
+
+class _Default:
+    """The dtype of tensors made from Python floats (`set_default_dtype`)."""
+
+    float = float32
+
+
 _KNOWN = {float16, float32, float64, int8, uint8, int16, int32, int64, bool}
 
 
 def get_default_dtype():
     """torch.get_default_dtype: the public dtype of tensors made from Python floats."""
-    return _PUBLIC[_DEFAULT[0]]
+    return _PUBLIC[_Default.float]
 
 
 def set_default_dtype(d):
@@ -29,7 +35,7 @@ def set_default_dtype(d):
     d = as_dtype(d)
     if d.kind != "f":
         raise TypeError(f"set_default_dtype: only floating point types are supported, got {d}")
-    _DEFAULT[0] = d
+    _Default.float = d
 
 
 def as_dtype(d):
@@ -46,7 +52,7 @@ def as_dtype(d):
     if isinstance(getattr(d, "dtype", None), dtype):     # tapegrad.FloatTensor and the like
         return d.dtype.dtype
     if d is _py_float:
-        return _DEFAULT[0]
+        return _Default.float
     if d is _py_int:
         return int64
     if d is _py_bool:
@@ -205,7 +211,7 @@ def promote(x, y):
 
 def _with_scalar(a, s):
     if type(s) is _py_float and a.dtype.kind in "biu":
-        return a.astype(_DEFAULT[0])
+        return a.astype(_Default.float)
     if type(s) is _py_int and a.dtype.kind == "b":
         return a.astype(int64)
     return a

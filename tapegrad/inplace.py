@@ -14,7 +14,7 @@ from ._state import state
 from ._tensor import Tensor, _leaf, fresh, region, snapshot, take_history
 from .primitives import primitive, defvjp
 from .tape import bump_version, record
-from .creation import _gen
+from .creation import numpy_rng
 from .ops import conversion, elementwise, indexing, unary
 from .ops.indexing import index_put_prim, _key, _one_mask, _torch_words
 
@@ -259,12 +259,12 @@ def index_put_(self, indices, values, accumulate=False):
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    return _overwrite(self, "uniform_", _gen(generator).uniform(a, b, self._data.shape)
+    return _overwrite(self, "uniform_", numpy_rng(generator).uniform(a, b, self._data.shape)
                            .astype(self._data.dtype))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    return _overwrite(self, "normal_", _gen(generator).normal(mean, std, self._data.shape)
+    return _overwrite(self, "normal_", numpy_rng(generator).normal(mean, std, self._data.shape)
                            .astype(self._data.dtype))
 
 

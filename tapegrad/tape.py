@@ -190,7 +190,7 @@ def link_view(t, prim, args, params):
         return      # reshape had to copy: a new tensor, not a view
     counter = t._counter = x._counter
     if counter.generation:
-        t._gen = counter.generation
+        t._generation = counter.generation
     step = (prim.op, args[1:], params)
     root = x._base
     if root is None:

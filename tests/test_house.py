@@ -1,6 +1,7 @@
 """The house rules that are not about imports (those are in test_layers.py): methods come from
 the tables in `_methods.py`, private helpers never become methods, primitives follow one naming
 convention, and a custom Function's entry is a real Primitive."""
+import importlib.util
 import re
 
 import pytest
@@ -74,3 +75,26 @@ def test_a_functions_entry_is_a_real_primitive():
     assert "Double" not in REGISTRY         # the registry holds built-in ops only
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_the_tensor_module_is_not_shadowed_by_the_tensor_function():
+    assert importlib.util.find_spec("tapegrad.tensor") is None     # PyTorch's _tensor, too
+    assert callable(tg.tensor) and tg.Tensor.__module__ == "tapegrad._tensor"
+
+
+def test_state_lives_in_named_attributes_not_positional_cells():
+    x = tg.ones(2)
+    v = x[0]
+    assert (x._counter.version, x._counter.written) == (0, 0)
+    x.add_(1)
+    assert v._counter is x._counter and v._version == 1 and x._counter.written > 0
+    before = tg.get_default_dtype()
+    try:
+        tg.set_default_dtype(tg.float64)
+        assert tg.tensor([1.5]).dtype == tg.float64 and tg.Tensor([1]).dtype == tg.float64
+    finally:
+        tg.set_default_dtype(before)
+    tg.manual_seed(3)
+    a = tg.rand(4)
+    tg.manual_seed(3)
+    assert tg.equal(a, tg.rand(4))

@@ -18,7 +18,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1:
         mask = creation.zeros(*a.shape, dtype=a.dtype)
     else:
-        keep = creation._gen(None).random(a.shape) >= p
+        keep = creation.numpy_rng(None).random(a.shape) >= p
         mask = creation.tensor(keep.astype(a.dtype) * a.dtype.type(1 / (1 - p)))
     return input.mul_(mask) if inplace else input * mask
 

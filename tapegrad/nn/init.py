@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 from scipy import special
 
-from ..creation import _gen, tensor as _tensor
+from ..creation import numpy_rng, tensor as _tensor
 from ..grad_mode import no_grad
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -75,7 +75,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) truncated to [a, b] (by inverting the normal CDF)."""
     lo, hi = special.ndtr((a - mean) / std), special.ndtr((b - mean) / std)
-    u = _gen(generator).uniform(lo, hi, tuple(tensor.shape))
+    u = numpy_rng(generator).uniform(lo, hi, tuple(tensor.shape))
     return _write(tensor, np.clip(mean + std * special.ndtri(u), a, b))
 
 

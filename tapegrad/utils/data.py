@@ -7,7 +7,7 @@ from itertools import accumulate, islice
 import numpy as np
 
 from .. import dtypes
-from ..creation import _gen, tensor
+from ..creation import numpy_rng, tensor
 from ..ops.join import stack
 from .._tensor import Tensor
 
@@ -99,7 +99,7 @@ def random_split(dataset, lengths, generator=None):
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of "
                          f"the input dataset ({n})!")
-    order = _gen(generator).permutation(n).tolist()
+    order = numpy_rng(generator).permutation(n).tolist()
     return [Subset(dataset, order[end - k:end]) for k, end in zip(lengths, accumulate(lengths))]
 
 
@@ -146,7 +146,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         # drawn now, not lazily, so the order is fixed when iteration starts (as in torch)
-        rng, n, k = _gen(self.generator), len(self.data_source), self.num_samples
+        rng, n, k = numpy_rng(self.generator), len(self.data_source), self.num_samples
         if self.replacement:
             return iter(rng.integers(0, n, size=k).tolist())
         perms = [rng.permutation(n) for _ in range(-(-k // n))]
@@ -164,7 +164,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        order = _gen(self.generator).permutation(len(self.indices)).tolist()
+        order = numpy_rng(self.generator).permutation(len(self.indices)).tolist()
         return iter([self.indices[i] for i in order])
 
     def __len__(self):
@@ -189,7 +189,7 @@ class WeightedRandomSampler(Sampler):
         self.replacement, self.generator = replacement, generator
 
     def __iter__(self):
-        rng = _gen(self.generator)
+        rng = numpy_rng(self.generator)
         p = self.weights / self.weights.sum()
         return iter(rng.choice(len(p), self.num_samples, self.replacement, p).tolist())
 
