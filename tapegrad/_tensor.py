@@ -172,7 +172,7 @@ class Tensor:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
-        flag = _bool(requires_grad)
+        flag = bool(requires_grad)
         if self._entry is not None:
             if not flag:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables. "
@@ -252,7 +252,7 @@ class Tensor:
     @property
     def retains_grad(self):
         e = self._entry
-        return _bool(e is not None and e.retained and self._index in e.retained)
+        return bool(e is not None and e.retained and self._index in e.retained)
 
     def register_hook(self, hook):
         """Call `hook(grad)` on this tensor's gradient before it is used; a returned tensor
@@ -284,9 +284,6 @@ class Tensor:
         self._entry = None
         self._requires_grad = False
         return self
-
-
-_bool = type(True)
 
 
 def _leaf(out):
