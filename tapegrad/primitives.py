@@ -29,7 +29,7 @@ class Primitive:
     op = None        # the op function that runs it (set by `primitive`)
 
     def __init__(self, name, forward=None, n_out=1, reads_inputs=True, uses_out=False,
-                 view=False, raw=False):
+                 view=False, raw=False, grad_fn=None):
         self.name = name
         self.raw = raw
         self.forward = forward
@@ -40,7 +40,9 @@ class Primitive:
         # whether every recording keeps values for backward (then a second backward must fail)
         self.saves = reads_inputs or bool(uses_out)
         self.view = view
-        self.grad_fn_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        # PyTorch's node name: `mul` -> MulBackward0 (`grad_fn` names another overload's)
+        self.grad_fn_name = grad_fn or "".join(p.capitalize() for p in name.split("_")) + \
+            "Backward0"
 
     def __repr__(self):
         return f"<tapegrad primitive {self.name}>"
@@ -128,7 +130,8 @@ def _stand_in(x):
     return t
 
 
-def primitive(name, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=False):
+def primitive(name, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=False,
+              grad_fn=None):
     """Decorator: turn a NumPy forward into a differentiable op; attach rules with `defvjp`.
 
     `name` is the PyTorch (ATen) op it mirrors, in lower snake case (`mul`, `linalg_solve`,
@@ -141,7 +144,7 @@ def primitive(name, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=
         raise ValueError(f"primitive: name {name!r} must be lower snake case, as PyTorch's ops")
 
     def wrap(forward):
-        prim = Primitive(name, forward, n_out, reads_inputs, uses_out, view, raw)
+        prim = Primitive(name, forward, n_out, reads_inputs, uses_out, view, raw, grad_fn)
         if prim.name in REGISTRY:
             raise ValueError(f"primitive: the name {prim.name!r} is already registered")
         REGISTRY[prim.name] = prim

@@ -147,8 +147,11 @@ class Entry:
 
     @property
     def next_functions(self):
-        return tuple((t._entry, t._index) if isinstance(t, Tensor) else (None, 0)
-                     for t in (self.inputs or ()))
+        """(node, output index) per input, as PyTorch's: the entry that made it, the leaf's
+        `AccumulateGrad` node if it requires grad, else None."""
+        return tuple((t._entry, t._index) if isinstance(t, Tensor) and t._entry is not None
+                     else (accumulator(t), 0) if isinstance(t, Tensor) and t._requires_grad
+                     else (None, 0) for t in (self.inputs or ()))
 
     def describe(self, name_of=None):
         """One line of the Wengert list: `t7 = mul(t3, t5)  # (64, 10) float32`."""
@@ -162,6 +165,34 @@ class Entry:
         info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in self.out) \
             if self.out and self.out[0] is not None else "released"
         return f"{lhs} = {self.prim.name}({', '.join(args)})  # {info}"
+
+
+class AccumulateGrad:
+    """The node `next_functions` shows for a leaf that requires grad (PyTorch's node that
+    writes `.grad`); `variable` is the leaf."""
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def accumulator(leaf):
+    """The leaf's AccumulateGrad node: the same object while anyone holds it (the leaf keeps
+    only a weak reference, so no cycle)."""
+    ref = leaf.__dict__.get("_accumulator")
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator = _weakref(node)
+    return node
 
 
 def bump_version(t):

@@ -85,7 +85,8 @@ def test_one_entry_on_the_tape_and_not_registered(x):
     assert [e.name() for e in tape] == ["MyExpBackward"]
     assert "MyExp(" in repr(tape)
     assert set(REGISTRY) == before
-    assert y.grad_fn.next_functions == ((None, 0),)
+    (node, index), = y.grad_fn.next_functions
+    assert node.variable is x and index == 0 and node.name() == "torch::autograd::AccumulateGrad"
 
 
 def test_node_mirrors_every_primitive_attribute(x):

@@ -193,7 +193,7 @@ defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
 
 
 
-@primitive("clamp", raw=True)
+@primitive("clamp", raw=True, grad_fn="ClampBackward1")
 def clamp_prim(x, lo=None, hi=None):
     for b in (lo, hi):
         if b is not None:
@@ -220,7 +220,7 @@ def _inside(x, lo, hi):
     return keep
 
 
-@primitive("clamp_tensor", raw=True)
+@primitive("clamp_tensor", raw=True, grad_fn="ClampBackward0")
 def clamp_tensor(x, lo, hi):
     """torch.clamp with tensor bounds (either may be None): x where lo <= x <= hi, else
     min(max(x, lo), hi); a NaN bound gives NaN, as in PyTorch."""

@@ -139,12 +139,12 @@ def _evenly(g, out, x):
     return where(hit, g / int(hit.sum()), 0.0)
 
 
-@primitive("max_all", uses_out=True, raw=True)
+@primitive("max_all", uses_out=True, raw=True, grad_fn="MaxBackward1")
 def _max_all(x):
     return x.max()
 
 
-@primitive("min_all", uses_out=True, raw=True)
+@primitive("min_all", uses_out=True, raw=True, grad_fn="MinBackward1")
 def _min_all(x):
     return x.min()
 
