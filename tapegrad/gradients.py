@@ -150,9 +150,14 @@ def accumulate_grad(t, g, create_graph, shared=None):
             a = g._data
             if create_graph:
                 t._grad = clone(g)     # recorded: the gradient stays differentiable
-            elif a.base is not None or not a.flags.writeable or shared is None or id(a) in shared:
-                # cotangents may be views, read-only broadcasts, or shared with other tensors
-                t._grad = _leaf(np.array(a, copy=True))
+            elif (a.base is not None or not a.flags.writeable or shared is None
+                  or id(a) in shared or a.strides != t._data.strides):
+                # cotangents may be views, read-only broadcasts, shared with other tensors, or
+                # laid out otherwise (a transposed matmul's): .grad takes the leaf's layout,
+                # as PyTorch's, so that optimizers stay on their contiguous fast paths
+                buffer = np.empty_like(t._data)
+                np.copyto(buffer, a, casting="unsafe")
+                t._grad = _leaf(buffer)
             else:
                 shared.add(id(a))
                 t._grad = _leaf(a)

@@ -98,3 +98,12 @@ def test_state_lives_in_named_attributes_not_positional_cells():
     a = tg.rand(4)
     tg.manual_seed(3)
     assert tg.equal(a, tg.rand(4))
+
+
+def test_grad_takes_the_layout_of_its_leaf_as_in_pytorch():
+    lin = tg.nn.Linear(4, 3)
+    lin(tg.ones(2, 4)).sum().backward()
+    assert lin.weight.grad.stride() == lin.weight.stride()        # not the transposed matmul's
+    w = tg.ones(4, 3).t().detach().requires_grad_()
+    (w * 2).sum().backward()
+    assert w.grad.stride() == w.stride() and w.grad.tolist() == [[2.0] * 4] * 3
