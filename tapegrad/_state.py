@@ -24,9 +24,33 @@ class VersionCounter:
     `version` counts in-place writes, `written` is the clock tick of the latest one, and
     `generation` changes when the family's history changes (its views are then stale)."""
 
-    # Class-level zeros and no __init__: a counter costs one small allocation per tensor, and
-    # gets an instance dict only when first written (most tensors never are).
     version = written = generation = 0
+
+
+class _Fresh(VersionCounter):
+    """The counter of every tensor that was never written in place nor shared its memory:
+    one shared object, so that making a tensor allocates no counter. It must never change:
+    writers and sharers first give the tensor a counter of its own (`own_counter`)."""
+
+    def __setattr__(self, name, value):
+        raise RuntimeError("tapegrad: a tensor's shared FRESH version counter was written; "
+                           "call own_counter(t) first (this is a bug in tapegrad)")
+
+
+FRESH = _Fresh()
+_owning = threading.Lock()
+
+
+def own_counter(t):
+    """t's version counter, made t's own first if it still has FRESH (before t is written in
+    place or shares its memory with a view or alias); two threads never make two."""
+    counter = t._counter
+    if counter is FRESH:
+        with _owning:
+            counter = t._counter
+            if counter is FRESH:
+                counter = t._counter = VersionCounter()
+    return counter
 
 
 class _Writes:

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes
 from ._convert import legacy_array, _dim
 from ._types import CPU, Size, Device, HookHandle
-from ._state import VersionCounter, state, tick, hooked_leaves
+from ._state import FRESH, own_counter, state, tick, hooked_leaves
 from .printing import tensor_repr
 
 _new = object.__new__
@@ -184,7 +184,7 @@ class Tensor:
                                f"gradients, got {self._data.dtype}")
         if flag and not self._requires_grad:
             self._requires_grad_since = tick()   # ops recorded before this send it no gradient
-            if self._base is None:
+            if self._base is None and self._counter is not FRESH:   # (FRESH: it has no views)
                 self._counter.generation += 1     # its views take their history again when used
         self._requires_grad = flag
         return self
@@ -235,7 +235,7 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype (got {value.dtype})")
         self._data = value
-        self._counter = VersionCounter()
+        self._counter = FRESH
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
@@ -275,7 +275,7 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's data (and version counter) without autograd history."""
         t = _leaf(self._data)
-        t._counter = self._counter   # same memory: in-place writes through either are seen by both
+        t._counter = own_counter(self)   # same memory: writes through either are seen by both
         return t
 
     def detach_(self):
@@ -294,7 +294,7 @@ def _leaf(out):
     t._data = out
     t._requires_grad = False
     t._entry = None
-    t._counter = VersionCounter()
+    t._counter = FRESH
     t._base = None
     return t
 
@@ -345,7 +345,7 @@ def _alias(t, dtype, name):
     if t._requires_grad and state.grad_enabled:
         return t.view_as(t)
     a = _leaf(t._data)
-    a._counter = t._counter   # same memory: in-place writes through either are seen by both
+    a._counter = own_counter(t)   # same memory: writes through either are seen by both
     return a
 
 
@@ -361,7 +361,7 @@ def snapshot(t, copy=False):
     """A tensor holding t's current history (and, with copy, its current values)."""
     s = _new(Tensor)
     s._data = t._data.copy() if copy else t._data
-    s._counter = VersionCounter() if copy else t._counter
+    s._counter = FRESH if copy else own_counter(t)
     s._base = None
     s._requires_grad, s._entry, s._index = t._requires_grad, t._entry, t._index
     return s

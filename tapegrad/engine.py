@@ -297,8 +297,9 @@ def _check_versions(e):
         a = e.inputs[i] if i >= 0 else None
         if isinstance(a, Tensor) and a._counter.written > e.seq:
             modified = a._counter
-    if -1 in read:
-        for counter in e.out_counters or ():
+    if -1 in read and e.out_counters is not None:
+        counters = e.out_counters
+        for counter in (counters,) if e.n_out == 1 else counters:
             if counter.written > e.seq:
                 modified = counter
     if modified is not None:

@@ -10,7 +10,7 @@ disagree about what they hold.
 """
 import numpy as np
 
-from ._state import state
+from ._state import own_counter, state
 from ._tensor import Tensor, _leaf, fresh, region, snapshot, take_history
 from .primitives import primitive, defvjp
 from .tape import bump_version, record
@@ -60,7 +60,7 @@ def _rebase(t, r):
     else:
         whole = record(copy_slices.prim, (snapshot(root), r), {"chain": t._view}, root._data)
         take_history(root, whole)
-    t._counter.generation += 1    # a new generation: every view of the family is now stale
+    own_counter(t).generation += 1    # a new generation: every view of the family is stale
     fresh(t)            # except the one just written (its retained grad moves on now)
 
 

@@ -10,7 +10,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from ._state import VersionCounter, state, writes, tick
+from ._state import FRESH, VersionCounter, own_counter, state, writes, tick
 from ._tensor import Tensor, _leaf, _new
 
 ndarray = np.ndarray
@@ -197,7 +197,7 @@ def accumulator(leaf):
 
 def bump_version(t):
     """Mark t's data as modified in place now: entries recorded before this that read it fail."""
-    counter = t._counter
+    counter = own_counter(t)
     counter.version += 1
     counter.written = writes.last = tick()
 
@@ -219,7 +219,7 @@ def link_view(t, prim, args, params):
     a, xa = t._data, x._data
     if _owner(a) is not _owner(xa) and not np.may_share_memory(a, xa):
         return      # reshape had to copy: a new tensor, not a view
-    counter = t._counter = x._counter
+    counter = t._counter = own_counter(x)
     if counter.generation:
         t._generation = counter.generation
     step = (prim.op, args[1:], params)
@@ -262,15 +262,15 @@ def record(prim, args, params, out):
     if n == 1:
         result = t = _new(Tensor)
         t._data = out
-        t._counter = VersionCounter()
         t._base = None
         e.out = (out,)
         t._requires_grad = True
         t._entry = e
+        t._counter = VersionCounter() if prim.uses_out else FRESH
         if prim.view:
-            link_view(t, prim, args, params)
-        if prim.uses_out:
-            e.out_counters = (t._counter,)
+            link_view(t, prim, args, params)      # (a view shares its base's counter)
+        if prim.uses_out:     # the entry must see later writes to the output its rules read
+            e.out_counters = t._counter
     else:
         e.out = tuple(o if type(o) is ndarray else np.asarray(o) for o in out)
         result = []
@@ -284,7 +284,7 @@ def record(prim, args, params, out):
         result = tuple(result)
         if prim.uses_out:
             read = range(n) if prim.uses_out is True else prim.uses_out
-            e.out_counters = tuple(result[i]._counter for i in read)
+            e.out_counters = tuple(own_counter(result[i]) for i in read)
     for tape in tapes:
         refs = tape._refs
         refs.append(_weakref(e))

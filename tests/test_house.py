@@ -107,3 +107,41 @@ def test_grad_takes_the_layout_of_its_leaf_as_in_pytorch():
     w = tg.ones(4, 3).t().detach().requires_grad_()
     (w * 2).sum().backward()
     assert w.grad.stride() == w.stride() and w.grad.tolist() == [[2.0] * 4] * 3
+
+
+def test_version_counters_are_made_only_when_written_or_shared():
+    from tapegrad._state import FRESH
+    x = tg.ones(3, requires_grad=True)
+    y = x * 2                                  # nobody writes or shares it: no counter yet
+    assert y._counter is FRESH and y._version == 0
+    v = y[1:]                                  # a view shares its base's own counter
+    assert v._counter is y._counter and y._counter is not FRESH
+    z = x * 3
+    z.add_(1)                                  # a write gives it one, and counts
+    assert z._counter is not FRESH and z._version == 1
+    d = (x * 4).detach()
+    assert d._counter is not FRESH
+    with pytest.raises(RuntimeError, match="FRESH"):
+        FRESH.version = 1                      # the shared counter never changes
+    w = x.exp()                                # its rule reads the output: watched from the start
+    w.detach().mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.sum().backward()
+
+
+def test_counters_made_concurrently_are_one_counter():
+    import threading
+    for _ in range(20):
+        base = tg.ones(4, requires_grad=True) * 1.0
+        views = []
+        start = threading.Barrier(4)
+
+        def take():
+            start.wait()
+            views.append(base[1:])
+        threads = [threading.Thread(target=take) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(v._counter is base._counter for v in views)

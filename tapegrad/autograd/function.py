@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from .._state import state
+from .._state import own_counter, state
 from .._tensor import Tensor, _leaf, _restore, fresh, snapshot
 from ..primitives import Primitive
 from ..tape import record
@@ -225,7 +225,7 @@ def _wrap(cls, ctx, args, result):
     wrapped = record(node, _before_dirty(args, ctx.dirty), {}, arrays)
     wrapped = (wrapped,) if len(diff) == 1 else wrapped
     for o, w in zip(diff, wrapped):
-        w._counter = o._counter        # in-place changes to an output count against what was saved
+        w._counter = own_counter(o)    # in-place changes to an output count against what was saved
     entry = wrapped[0]._entry
     ctx._entry = weakref.ref(entry)
     if not ctx.materialize_grads and len(diff) > 1:

@@ -3,7 +3,7 @@ import copy
 
 import numpy as np
 
-from .._state import VersionCounter
+from .._state import FRESH, own_counter
 from .._tensor import Tensor, _leaf
 from ..io.tensors import register_parameter_class
 
@@ -15,9 +15,9 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             array = np.zeros(0, np.float32)
-            counter = VersionCounter()
+            counter = FRESH
         elif isinstance(data, Tensor):
-            array, counter = data._data, data._counter
+            array, counter = data._data, own_counter(data)
         else:
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
         p = object.__new__(cls)

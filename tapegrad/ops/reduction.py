@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dtypes import as_dtype, get_default_dtype
 from .._convert import _dim
+from .._state import own_counter
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import where, maximum, minimum
@@ -214,7 +215,7 @@ def _along(input, dim, keepdim, argfn, op, result, op_name):
         return result(values, index)
     # the returned indices share the saved index's version counter: writing to them is caught
     indices = _leaf(idx.squeeze(d))
-    indices._counter = index._counter
+    indices._counter = own_counter(index)
     return result(values, indices)
 
 
