@@ -33,9 +33,22 @@ from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
+from .ops.trig import *  # noqa: F401,F403
+from .ops.pointwise import *  # noqa: F401,F403
+from .ops.bitwise import *  # noqa: F401,F403
+from .ops.activation import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops.counting import *  # noqa: F401,F403
+from .ops.matrix_ops import *  # noqa: F401,F403
+from .ops.scans import *  # noqa: F401,F403
+from ._types import set_default_device, get_default_device  # noqa: F401
+from .type_info import (finfo, iinfo, promote_types, result_type, can_cast,  # noqa: F401
+                        is_floating_point, is_complex, is_nonzero)
+from . import accelerator, backends  # noqa: F401
 from . import _methods, _malloc
 from . import autograd, nn, optim, utils, cuda, models  # noqa: F401
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401
+from . import distributions  # noqa: F401
 from .io import save, load  # noqa: F401
 from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401
 from .linalg.norms import tensor_norm as norm  # noqa: F401

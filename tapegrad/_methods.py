@@ -5,18 +5,20 @@ Every method is a function of some lower module (its first argument is the tenso
 from above (as JAX's `register_jax_array_methods` does) keeps `_tensor.py` free of imports
 of the ops, which are written in terms of Tensor. `tapegrad/__init__.py` calls `install()`.
 """
-from . import engine, inplace, linalg
+from . import creation_new, engine, inplace, linalg, type_info
 from ._tensor import Tensor
 from .tape import Tape
+from .ops import activation, bitwise, pointwise, trig
+from .ops import counting, matrix_ops, scans, sorting
 from .ops import (comparison, conversion, cumulative, elementwise, indexing, join,
                   linalg as matrix, nn, reduction, shape, statistics, unary)
 
 # method name -> the function behind it, by the module that defines it
 _NAMES = {
     elementwise: "add sub mul div true_divide floor_divide remainder pow neg relu clamp clip "
-                 "maximum minimum square reciprocal where lerp",
+                 "maximum minimum square reciprocal where lerp negative fmod",
     unary: "abs exp log log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid sign log2 log10 floor ceil "
-           "round trunc frac",
+           "round trunc frac absolute",
     conversion: "clone contiguous to type type_as",
     comparison: "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or "
                 "logical_xor equal allclose isclose",
@@ -31,9 +33,28 @@ _NAMES = {
               "index_add index_put select nonzero argwhere",
     matrix: "matmul mm bmm mv dot outer inner ger",
     nn: "softmax log_softmax",
+    trig: "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh "
+          "arccosh arctanh",
+    pointwise: "hypot logaddexp logaddexp2 copysign signbit fmax fmin clamp_min clamp_max divide",
+    bitwise: "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
+             "bitwise_right_shift",
+    activation: "hardshrink prelu",
+    sorting: "sort argsort msort topk kthvalue median nanmedian mode quantile nanquantile",
+    counting: "unique unique_consecutive bincount histc",
+    matrix_ops: "diagonal diag_embed diag triu tril trace kron cross roll rot90 dist",
+    scans: "cummax cummin logcumsumexp nansum nanmean",
+    creation_new: "new_ones new_zeros new_full new_empty new_tensor",
+    type_info: "is_complex is_nonzero",
     inplace: "zero_ fill_ copy_ add_ sub_ mul_ div_ pow_ clamp_ clip_ neg_ exp_ relu_ sigmoid_ "
              "tanh_ sqrt_ abs_ masked_fill_ scatter_ scatter_add_ index_add_ index_put_ uniform_ "
-             "normal_",
+             "normal_ "
+             "triu_ tril_ "
+             "sin_ cos_ tan_ log_ log1p_ log2_ log10_ expm1_ rsqrt_ floor_ ceil_ round_ trunc_ "
+             "frac_ sign_ reciprocal_ square_ asin_ acos_ atan_ sinh_ cosh_ asinh_ acosh_ atanh_ "
+             "atan2_ arcsin_ arccos_ arctan_ arctan2_ arcsinh_ arccosh_ arctanh_ hypot_ "
+             "copysign_ clamp_min_ clamp_max_ floor_divide_ remainder_ fmod_ lerp_ true_divide_ "
+             "divide_ negative_ absolute_ bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_ "
+             "bitwise_left_shift_ bitwise_right_shift_",
 }
 METHODS = {name: getattr(module, name) for module, names in _NAMES.items()
            for name in names.split()}
@@ -45,7 +66,7 @@ METHODS.update(norm=linalg.norms.tensor_norm, det=linalg.det, slogdet=linalg.slo
 
 def _cast(name, dtype):
     """Tensor.float(), .double()...: `to()` one dtype."""
-    def method(self):
+    def method(self, memory_format=None):
         return conversion.to(self, dtype)
     method.__name__ = method.__qualname__ = name
     return method
@@ -60,8 +81,10 @@ OPERATORS = {
     "__neg__": elementwise.neg, "__abs__": unary.abs,
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt,
     "__le__": comparison.le, "__gt__": comparison.gt, "__ge__": comparison.ge,
-    "__invert__": comparison.logical_not, "__and__": comparison.logical_and,
-    "__or__": comparison.logical_or,
+    "__invert__": bitwise.invert, "__and__": bitwise.bitwise_and, "__or__": bitwise.bitwise_or,
+    "__xor__": bitwise.bitwise_xor, "__lshift__": bitwise.bitwise_left_shift,
+    "__rshift__": bitwise.bitwise_right_shift, "__iand__": inplace.bitwise_and_,
+    "__ior__": inplace.bitwise_or_, "__ixor__": inplace.bitwise_xor_,
     "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
     "__itruediv__": inplace.div_, "__ipow__": inplace.pow_,
@@ -97,6 +120,8 @@ REFLECTED = {
     "__rfloordiv__": _reflected(elementwise.floor_divide),
     "__rmod__": _reflected(elementwise.remainder), "__rpow__": _reflected(elementwise.pow),
     "__rmatmul__": _reflected(matrix.matmul),
+    "__rand__": _reflected(bitwise.bitwise_and), "__ror__": _reflected(bitwise.bitwise_or),
+    "__rxor__": _reflected(bitwise.bitwise_xor),
 }
 
 PROPERTIES = {

@@ -14,30 +14,73 @@ class Size(tuple):
 
 
 class Device:
-    """Only the CPU exists; asking for anything else is a clear error."""
+    """torch.device: `device("cpu")`, `device("cpu", 0)`, `device("cpu:0")`; only the CPU
+    exists, so any other type is a clear error here rather than later."""
 
-    def __init__(self, spec="cpu", index=None):
-        spec = spec.type if isinstance(spec, Device) else str(spec)
-        if spec.split(":")[0] != "cpu":
-            raise RuntimeError(f"device '{spec}' is not available: tapegrad runs on the CPU only "
-                               "(tapegrad.cuda.is_available() is False)")
-        self.type = "cpu"
-        self.index = None
+    def __init__(self, type="cpu", index=None):      # noqa: A002 (PyTorch's names)
+        if isinstance(type, Device):
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type     # as torch: a bare ordinal names a CUDA device
+        spec = str(type)
+        name, colon, rest = spec.partition(":")
+        if colon:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {spec}")
+            if not rest.isdigit():
+                raise RuntimeError(f"Invalid device string: '{spec}'")
+            index = int(rest)
+        if name != "cpu":
+            shown = spec if index is None or colon else f"{spec}:{index}"
+            raise RuntimeError(f"device '{shown}' is not available: tapegrad runs on the CPU "
+                               "only (tapegrad.cuda.is_available() is False)")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"Device index must not be negative, got {index!r}")
+        self.type, self.index = "cpu", index
 
     def __repr__(self):
-        return "device(type='cpu')"
-
-    def __eq__(self, other):
-        return isinstance(other, (Device, str)) and str(other).split(":")[0] == "cpu"
-
-    def __hash__(self):
-        return hash("cpu")
+        return "device(type='cpu')" if self.index is None else \
+            f"device(type='cpu', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return "cpu" if self.index is None else f"cpu:{self.index}"
+
+    def __eq__(self, other):
+        # as torch: a device equals a device of the same type and index, never a string
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return Device, (self.type, self.index)
+
+    def __enter__(self):
+        """`with torch.device("cpu"):` makes it the default device: the CPU always is."""
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 CPU = Device()
+
+
+class _Default:
+    """The device `set_default_device` chose: always a CPU device."""
+
+    device = CPU
+
+
+def set_default_device(device):
+    """torch.set_default_device: the CPU (`None` resets it); any other device is an error."""
+    _Default.device = CPU if device is None else Device(device)
+
+
+def get_default_device():
+    """torch.get_default_device."""
+    return _Default.device
 
 
 class HookHandle:

@@ -16,6 +16,8 @@ from .primitives import primitive, defvjp
 from .tape import bump_version, record
 from .creation import numpy_rng
 from .ops import conversion, elementwise, indexing, unary
+from .ops import bitwise, pointwise, trig
+from .ops import matrix_ops
 from .ops.indexing import index_put_prim, _key, _one_mask, _torch_words
 
 
@@ -193,8 +195,10 @@ def mul_(self, other):
     return _inplace(self, elementwise.mul, other)
 
 
-def div_(self, other):
-    return _inplace(self, elementwise.div, other)
+def div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _inplace(self, elementwise.div, other)
+    return _inplace(self, elementwise.div, other, rounding_mode=rounding_mode)
 
 
 def pow_(self, exponent):
@@ -301,3 +305,48 @@ def setitem(input, key, value):
     except ValueError as err:
         raise RuntimeError(f"index_put_: {_torch_words(err)}") from None
     bump_version(input)
+
+
+# ---- in-place forms of elementwise math: fn(self, ...) written into self -----------------------
+def _inplace_form(fn, name):
+    """Tensor.<name>: fn's result written into self (its dtype must hold it, as in PyTorch)."""
+    def method(self, *args, **params):
+        return _inplace(self, fn, *args, name=name, **params)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Tensor.{name}: {fn.__name__} written into self."
+    return method
+
+
+sin_, cos_, tan_ = (_inplace_form(f, f.__name__ + "_") for f in (unary.sin, unary.cos, unary.tan))
+log_, log1p_, log2_, log10_, expm1_, rsqrt_ = (
+    _inplace_form(f, f.__name__ + "_") for f in (unary.log, unary.log1p, unary.log2, unary.log10,
+                                                 unary.expm1, unary.rsqrt))
+floor_, ceil_, round_, trunc_, frac_, sign_ = (
+    _inplace_form(f, f.__name__ + "_") for f in (unary.floor, unary.ceil, unary.round, unary.trunc,
+                                                 unary.frac, unary.sign))
+reciprocal_ = _inplace_form(elementwise.reciprocal, "reciprocal_")
+square_ = _inplace_form(elementwise.square, "square_")
+asin_, acos_, atan_, sinh_, cosh_, asinh_, acosh_, atanh_, atan2_ = (
+    _inplace_form(f, f.__name__ + "_") for f in (trig.asin, trig.acos, trig.atan, trig.sinh,
+                                                 trig.cosh, trig.asinh, trig.acosh, trig.atanh,
+                                                 trig.atan2))
+arcsin_, arccos_, arctan_, arctan2_ = asin_, acos_, atan_, atan2_
+arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+hypot_ = _inplace_form(pointwise.hypot, "hypot_")
+copysign_ = _inplace_form(pointwise.copysign, "copysign_")
+clamp_min_ = _inplace_form(pointwise.clamp_min, "clamp_min_")
+clamp_max_ = _inplace_form(pointwise.clamp_max, "clamp_max_")
+floor_divide_ = _inplace_form(elementwise.floor_divide, "floor_divide_")
+remainder_ = _inplace_form(elementwise.remainder, "remainder_")
+fmod_ = _inplace_form(elementwise.fmod, "fmod_")
+lerp_ = _inplace_form(elementwise.lerp, "lerp_")
+true_divide_ = divide_ = div_
+negative_, absolute_ = neg_, abs_
+bitwise_and_ = _inplace_form(bitwise.bitwise_and, "bitwise_and_")
+bitwise_or_ = _inplace_form(bitwise.bitwise_or, "bitwise_or_")
+bitwise_xor_ = _inplace_form(bitwise.bitwise_xor, "bitwise_xor_")
+bitwise_not_ = _inplace_form(bitwise.bitwise_not, "bitwise_not_")
+bitwise_left_shift_ = _inplace_form(bitwise.bitwise_left_shift, "bitwise_left_shift_")
+bitwise_right_shift_ = _inplace_form(bitwise.bitwise_right_shift, "bitwise_right_shift_")
+triu_ = _inplace_form(matrix_ops.triu, "triu_")
+tril_ = _inplace_form(matrix_ops.tril, "tril_")

@@ -1,5 +1,6 @@
 """Primitives: a NumPy forward plus one VJP rule per differentiable input, and the op function
 that runs the forward and records it (`primitive`, `defvjp`)."""
+import inspect
 import re
 
 import numpy as np
@@ -154,9 +155,13 @@ def primitive(name, n_out=1, reads_inputs=True, uses_out=False, view=False, raw=
 
 def _make_op(prim):
     forward = prim.forward
+    inputs = _input_names(forward)
+    named = frozenset(inputs)
 
     def op(*args, **params):
         # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
+        if params and not named.isdisjoint(params):
+            args = _bind(prim, inputs, args, params)    # torch.exp(input=x): inputs by name
         rec = wrap = False
         n = len(args)
         try:
@@ -212,6 +217,27 @@ def _make_op(prim):
     op.__doc__ = forward.__doc__
     op.__wrapped__ = forward
     return op
+
+
+def _input_names(forward):
+    """The names of the inputs of a forward: its positional parameters without defaults."""
+    return tuple(p.name for p in inspect.signature(forward).parameters.values()
+                 if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
+
+
+def _bind(prim, inputs, args, params):
+    """Move the inputs passed by name (PyTorch's `input=`, `other=`) to their positions; only
+    the differentiable ones (one rule each): other parameters stay what the rules expect."""
+    args = list(args)
+    inputs = inputs[:len(prim.rules) or len(inputs)]     # no rules: nothing reads them
+    for name in inputs[len(args):]:
+        if name not in params:
+            raise TypeError(f"{prim.name}() missing required argument '{name}' (pos {len(args)})")
+        args.append(params.pop(name))
+    for name in inputs[:len(args)]:
+        if name in params:
+            raise TypeError(f"{prim.name}() got multiple values for argument '{name}'")
+    return tuple(args)
 
 
 def _op_error(prim, args, err):

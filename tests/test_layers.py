@@ -12,14 +12,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "tapegrad"
 
 # Dotted names under tapegrad; "x.*" covers the subpackage x, its __init__ included.
 LAYERS = {
-    0: "dtypes printing _convert _types _state threads _malloc cuda",
+    0: "dtypes printing _convert _types _state threads _malloc cuda accelerator backends.*",
     1: "_tensor",
     2: "tape primitives grad_mode",
     3: "ops.*",
-    4: "engine gradients inplace creation linalg.* special",
+    4: "engine gradients inplace creation linalg.* special creation_new type_info",
     5: "autograd.*",
     6: "_methods",
-    7: "nn.* optim.* io.* models.* utils.* sparse optimize integrate",
+    7: "nn.* optim.* io.* models.* utils.* sparse optimize integrate distributions.*",
 }
 TOP = 8             # tapegrad/__init__.py: may import anything, nothing may import it
 FORBIDDEN = [("io", "nn")]      # (importer, imported) subpackages the layer numbers would allow

@@ -135,3 +135,52 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if std is None:
         return tensor
     return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """torch.nn.init.orthogonal_: a (semi-)orthogonal matrix from the QR of a Gaussian one (R's
+    diagonal made positive, so Q is Haar-distributed), reshaped to the tensor's shape."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    a = numpy_rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        a = a.T
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _write(tensor, gain * q.reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """torch.nn.init.sparse_: N(0, std^2), then ceil(sparsity * rows) random zeros per column."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    rng = numpy_rng(generator)
+    a = rng.normal(0.0, std, (rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        a[rng.permutation(rows)[:zeros], c] = 0.0
+    return _write(tensor, a)
+
+
+def dirac_(tensor, groups=1):
+    """torch.nn.init.dirac_: a 3-5-d conv weight that passes each input channel through (per
+    group), keeping as many channels as the smaller of in and out."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    a = np.zeros(sizes)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            a[(g * per_group + d, d) + centre] = 1.0
+    return _write(tensor, a)

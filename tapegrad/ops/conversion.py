@@ -9,8 +9,8 @@ from .unary import _zeros
 
 
 @primitive("clone", reads_inputs=False, raw=True)
-def clone(x):
-    return x.copy()
+def clone(input):
+    return input.copy()
 
 
 defvjp(clone, lambda g, out, x: g)

@@ -67,16 +67,35 @@ defvjp(mul,
 
 
 @primitive("div", raw=True)
-def div(x, y):
+def div(x, y, rounding_mode=None):
     x, y = promote(x, y)
+    if rounding_mode is not None:
+        return _rounded_div(x, y, rounding_mode)
     if _integral(x) and _integral(y):
         x, y = _floating(x), _floating(y)   # true division of integers: the default float dtype
     return x / y
 
 
+def _rounded_div(x, y, mode):
+    """torch.div's rounding modes; integers stay integers (and refuse a zero divisor)."""
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{mode}'")
+    _check_divisor(x, y, "div")
+    if not (_integral(x) and _integral(y)):
+        with np.errstate(divide="ignore", invalid="ignore"):    # x / 0 is +-inf or NaN
+            return np.floor_divide(x, y) if mode == "floor" else np.trunc(x / y)
+    if mode == "floor":
+        return np.floor_divide(x, y)
+    q = np.floor_divide(x, y)
+    return q + ((q < 0) & (q * y != x))     # floor rounds negative quotients down: undo it
+
+
+# with a rounding mode the gradient is zero, as in PyTorch
 defvjp(div,
-       lambda g, out, x, y: g / y,
-       lambda g, out, x, y: -g * x / (y * y), reads=((1,), (0, 1)))
+       lambda g, out, x, y, rounding_mode=None: g / y if rounding_mode is None else _zeros(g),
+       lambda g, out, x, y, rounding_mode=None:
+           -g * x / (y * y) if rounding_mode is None else _zeros(g), reads=((1,), (0, 1)))
 
 true_divide = div
 

@@ -26,16 +26,16 @@ defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 
 @primitive("broadcast_to", reads_inputs=False, view=True, raw=True)
-def broadcast_to(x, shape, writable=False):
-    """torch.broadcast_to: a read-only view of x expanded to `shape` (-1 keeps a size).
+def broadcast_to(input, shape, writable=False):
+    """torch.broadcast_to: a read-only view of input expanded to `shape` (-1 keeps a size).
     `writable` (Tensor.expand): an expansion that stretches nothing (same shape, or leading
     size-1 dims) is a plain view that in-place ops may write, as in PyTorch."""
     try:
-        out = np.broadcast_to(x, shape)
+        out = np.broadcast_to(input, shape)
     except ValueError:      # -1 entries, or sizes that do not match: torch's checks and errors
-        out = np.broadcast_to(x, _expanded(x.shape, tuple(shape), "broadcast_to"))
-    if writable and out.size == x.size and out.shape[out.ndim - x.ndim:] == x.shape:
-        return x.reshape(out.shape)
+        out = np.broadcast_to(input, _expanded(input.shape, tuple(shape), "broadcast_to"))
+    if writable and out.size == input.size and out.shape[out.ndim - input.ndim:] == input.shape:
+        return input.reshape(out.shape)
     return out
 
 
@@ -232,7 +232,12 @@ def transpose(input, dim0, dim1):
     return permute_prim(input, tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input, axis0, axis1):
+    """torch.swapaxes: transpose under NumPy's parameter names."""
+    return transpose(input, axis0, axis1)
 
 
 def adjoint(input, name="adjoint()"):

@@ -37,65 +37,65 @@ def _zeros(g):
 
 # ---- exponentials, logarithms, roots -------------------------------------------------------------
 @primitive("exp", uses_out=True, raw=True)
-def exp(x):
-    return np.exp(_floating(x))
+def exp(input):
+    return np.exp(_floating(input))
 
 
 defvjp(exp, lambda g, out, x: g * out, reads=((-1,),))
 
 
 @primitive("expm1", uses_out=True, raw=True)
-def expm1(x):
-    return np.expm1(_floating(x))
+def expm1(input):
+    return np.expm1(_floating(input))
 
 
 defvjp(expm1, lambda g, out, x: g * (out + 1), reads=((-1,),))
 
 
 @primitive("log", raw=True)
-def log(x):
-    return np.log(_floating(x))
+def log(input):
+    return np.log(_floating(input))
 
 
 defvjp(log, lambda g, out, x: g / x)
 
 
 @primitive("log1p", raw=True)
-def log1p(x):
-    return np.log1p(_floating(x))
+def log1p(input):
+    return np.log1p(_floating(input))
 
 
 defvjp(log1p, lambda g, out, x: g / (x + 1))
 
 
 @primitive("log2", raw=True)
-def log2(x):
-    return np.log2(_floating(x))
+def log2(input):
+    return np.log2(_floating(input))
 
 
 defvjp(log2, lambda g, out, x: g / (x * math.log(2)))
 
 
 @primitive("log10", raw=True)
-def log10(x):
-    return np.log10(_floating(x))
+def log10(input):
+    return np.log10(_floating(input))
 
 
 defvjp(log10, lambda g, out, x: g / (x * math.log(10)))
 
 
 @primitive("sqrt", uses_out=True, raw=True)
-def sqrt(x):
-    return np.sqrt(_floating(x))
+def sqrt(input):
+    return np.sqrt(_floating(input))
 
 
 defvjp(sqrt, lambda g, out, x: g / (2 * out), reads=((-1,),))
 
 
 @primitive("rsqrt", uses_out=True, raw=True)
-def rsqrt(x):
-    x = _floating(x)
-    return 1 / np.sqrt(x)
+def rsqrt(input):
+    input = _floating(input)
+    return 1 / np.sqrt(input)
 
 
 defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out), reads=((-1,),))
@@ -103,42 +103,44 @@ defvjp(rsqrt, lambda g, out, x: g * (-0.5 * out * out * out), reads=((-1,),))
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------------------
 @primitive("sin", raw=True)
-def sin(x):
-    return np.sin(_floating(x))
+def sin(input):
+    return np.sin(_floating(input))
 
 
 defvjp(sin, lambda g, out, x: g * cos(x))
 
 
 @primitive("cos", raw=True)
-def cos(x):
-    return np.cos(_floating(x))
+def cos(input):
+    return np.cos(_floating(input))
 
 
 defvjp(cos, lambda g, out, x: -g * sin(x))
 
 
 @primitive("tan", uses_out=True, raw=True)
-def tan(x):
-    return np.tan(_floating(x))
+def tan(input):
+    return np.tan(_floating(input))
 
 
 defvjp(tan, lambda g, out, x: g * (1 + out * out), reads=((-1,),))
 
 
 @primitive("tanh", uses_out=True, raw=True)
-def tanh(x):
-    return np.tanh(_floating(x))
+def tanh(input):
+    return np.tanh(_floating(input))
 
 
 defvjp(tanh, lambda g, out, x: g * (1 - out * out), reads=((-1,),))
 
 
 @primitive("sigmoid", uses_out=True, raw=True)
-def sigmoid(x):
-    x = _floating(x)
-    out = special.expit(x)
-    return out if out.dtype == x.dtype else out.astype(x.dtype)    # expit widens float16
+def sigmoid(input):
+    input = _floating(input)
+    out = special.expit(input)
+    if type(input) is not np.ndarray:       # a Python number (a rule's scalar): a number back
+        return out
+    return out if out.dtype == input.dtype else out.astype(input.dtype)    # expit widens float16
 
 
 defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)), reads=((-1,),))
@@ -147,10 +149,10 @@ defvjp(sigmoid, lambda g, out, x: g * (out * (1 - out)), reads=((-1,),))
 
 # ---- sign, abs, rounding: the subgradient choices are PyTorch's ----------------------------------
 @primitive("abs", raw=True)
-def abs(x):
-    if x.dtype == np.bool_:
+def abs(input):
+    if input.dtype == np.bool_:
         raise NotImplementedError("abs: not implemented for 'Bool' tensors (as in PyTorch)")
-    return np.abs(x)
+    return np.abs(input)
 
 
 # abs'(0) = sign(0) = 0, as in PyTorch
@@ -159,11 +161,11 @@ absolute = abs
 
 
 @primitive("sign", raw=True)
-def sign(x):
-    if x.dtype == np.bool_:
-        return x.copy()         # PyTorch: the sign of a bool tensor is itself
-    out = np.sign(x)
-    if x.dtype.kind == "f":
+def sign(input):
+    if input.dtype == np.bool_:
+        return input.copy()         # PyTorch: the sign of a bool tensor is itself
+    out = np.sign(input)
+    if input.dtype.kind == "f":
         out = np.where(out != out, 0, out)     # sign(NaN) is 0 in PyTorch, NaN in NumPy
     return out
 
@@ -173,7 +175,7 @@ defvjp(sign, lambda g, out, x: _zeros(g), reads=((),))
 
 def _flat(name, fn):
     """A piecewise-constant op: its gradient is zero wherever it exists, as in PyTorch."""
-    prim = primitive(name, raw=True)(lambda x: fn(x))
+    prim = primitive(name, raw=True)(lambda input: fn(input))
     prim.__doc__ = f"torch.{name}: elementwise, with zero gradient."
     return defvjp(prim, lambda g, out, x: _zeros(g), reads=((),))
 
@@ -184,16 +186,16 @@ trunc = _flat("trunc", np.trunc)
 
 
 @primitive("round", raw=True)
-def round(x, decimals=0):
-    return np.round(x, decimals)
+def round(input, decimals=0):
+    return np.round(input, decimals)
 
 
 defvjp(round, lambda g, out, x, decimals=0: _zeros(g), reads=((),))
 
 
-def frac(x):
-    """torch.frac: x - trunc(x)."""
-    return x - trunc(x)
+def frac(input):
+    """torch.frac: input - trunc(input)."""
+    return input - trunc(input)
 
 
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan",

@@ -256,3 +256,11 @@ def _zeros_like(p):
 def _step_counter():
     """The per-parameter step count torch keeps: a float32 scalar tensor."""
     return _leaf(np.zeros((), np.float32))
+
+
+def _check_differentiable(name, differentiable):
+    """differentiable=True asks for a step recorded on the tape, which these updates never are."""
+    if differentiable:
+        raise RuntimeError(f"{name}: differentiable=True is not supported: tapegrad's "
+                           "optimizers write the parameters outside the tape; pass "
+                           "differentiable=False")
