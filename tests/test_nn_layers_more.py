@@ -193,8 +193,31 @@ def test_interpolate_errors():
         F.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(NotImplementedError, match="bilinear"):
         F.interpolate(tg.zeros(1, 1, 4), scale_factor=2, mode="bilinear")
-    with pytest.raises(NotImplementedError):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="bicubic mode needs 4D"):
+        F.interpolate(tg.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
+    with pytest.raises(RuntimeError, match="antialias=True is not supported"):
+        F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)
+
+
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(size=(3, 9)),
+                                dict(scale_factor=(1.5, 0.75)),
+                                dict(size=(8, 3), align_corners=True),
+                                dict(size=(4, 1), align_corners=True)], ids=str)
+def test_bicubic_matches_torch(torch, kw):
+    """Keys' cubic (a = -0.75) with edge-clamped neighbours, values and input gradients."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 6))
+    xt, xq = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = F.interpolate(xt, mode="bicubic", **kw)
+    want = torch.nn.functional.interpolate(xq, mode="bicubic", **kw)
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    g = rng.standard_normal(tuple(want.shape))
+    (out * tg.tensor(g)).sum().backward()
+    (want * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), xq.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert gradgradcheck(lambda t: F.interpolate(t, mode="bicubic", **kw) ** 2,
+                         (tg.tensor(x[:1, :1], requires_grad=True),))
 
 
 @pytest.mark.parametrize("shape", [(2, 8, 3, 4), (12, 2, 3), (2, 2, 18, 2, 3)])
@@ -233,3 +256,17 @@ def test_fold_unfold_gradcheck_and_errors():
         F.fold(tg.zeros(1, 8, 5), (3, 4), 2)
     with pytest.raises(RuntimeError, match="divisible"):
         F.fold(tg.zeros(1, 7, 6), (3, 4), 2)
+
+
+def test_unfold_and_fold_copy_non_finite_values_where_they_are(torch):
+    """Blocks are gathered by index, never multiplied: an inf stays one inf, as in torch."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 5, 6))
+    x[0, 0, 1, 1], x[1, 2, 4, 5] = np.inf, np.nan
+    for args in [((2, 3), 1, 1, 1), (3, 2, 2, 2)]:
+        got = F.unfold(tg.tensor(x), *args).numpy()
+        want = torch.nn.functional.unfold(torch.tensor(x), *args).numpy()
+        np.testing.assert_array_equal(got, want)      # NaN and inf in the same places
+        back = F.fold(tg.tensor(want), (5, 6), *args).numpy()
+        np.testing.assert_allclose(      # sums: any order's roundoff, NaN and inf in place
+            back, torch.nn.functional.fold(torch.tensor(want), (5, 6), *args).numpy(),
+            rtol=1e-12)

@@ -73,6 +73,33 @@ def _linear(n, m, scale, align_corners):
     return lo, hi, w
 
 
+def _cubic(n, m, scale, align_corners, a=-0.75):
+    """The four source indices (clamped to the edge) and their cubic-convolution weights (Keys,
+    a = -0.75, as PyTorch's bicubic) for each of m outputs from n inputs."""
+    dst = np.arange(m, dtype=np.float64)
+    if align_corners:
+        src = dst * ((n - 1) / (m - 1)) if m > 1 else np.zeros(m)
+    else:      # no clamp at 0 for cubic, as PyTorch
+        src = (n / m if scale is None else scale) * (dst + 0.5) - 0.5
+    base = np.floor(src)
+    t = src - base
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1              # noqa: E731 (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a          # noqa: E731 (1 < |x| < 2)
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    index = [np.clip(base.astype(np.int64) + k, 0, n - 1) for k in (-1, 0, 1, 2)]
+    return index, weights
+
+
+def _blend_cubic(x, dim, index, weights):
+    shape = [1] * x.ndim
+    shape[dim] = len(weights[0])
+    out = None
+    for i, w in zip(index, weights):
+        term = _along(x, dim, i) * creation.tensor(w.reshape(shape).astype(x._data.dtype))
+        out = term if out is None else out + term
+    return out
+
+
 def _along(x, dim, index):
     return index_select(x, dim, creation.tensor(index))
 
@@ -89,7 +116,7 @@ def _blend(x, dim, lo, hi, w):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """torch.nn.functional.interpolate for modes nearest, nearest-exact, linear, bilinear,
-    trilinear and area (for 3-D and 4-D input); bicubic and antialias are not implemented."""
+    bicubic, trilinear and area (for 3-D and 4-D input); antialias is not supported."""
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: nearest | linear | "
@@ -106,17 +133,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in _LINEAR and _LINEAR[mode] != input.ndim:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
-    if mode == "bicubic" or antialias:
-        raise NotImplementedError(f"interpolate: mode='{mode}' with antialias={antialias} is not "
-                                  "implemented in tapegrad")
+    if mode == "bicubic" and input.ndim != 4:
+        raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
+    if antialias:
+        raise RuntimeError(f"interpolate: antialias=True is not supported by tapegrad (mode "
+                           f"'{mode}'); resample without it")
     sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor)
     if min(sizes) < 1:
         raise ValueError(f"interpolate: output size {sizes} for input of shape "
                          f"{list(input.shape)} must be positive")
     if mode == "area":
         if input.ndim == 5:
-            raise NotImplementedError("interpolate: mode='area' on 5-D input is not implemented "
-                                      "in tapegrad")
+            raise RuntimeError("interpolate: mode='area' on 5-D input is not supported by "
+                               "tapegrad (no adaptive_avg_pool3d yet)")
         if input.ndim == 3:
             return squeeze(adaptive_avg_pool2d(unsqueeze(input, -2), (1, sizes[0])), -2)
         return adaptive_avg_pool2d(input, tuple(sizes))
@@ -125,6 +154,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         dim, n = i + 2, input.shape[i + 2]
         if mode in ("nearest", "nearest-exact"):
             out = _along(out, dim, _nearest(n, m, scale, mode == "nearest-exact"))
+        elif mode == "bicubic":
+            out = _blend_cubic(out, dim, *_cubic(n, m, scale, bool(align_corners)))
         else:
             out = _blend(out, dim, *_linear(n, m, scale, bool(align_corners)))
     return out
