@@ -41,6 +41,9 @@ from .ops.sorting import *  # noqa: F401,F403
 from .ops.counting import *  # noqa: F401,F403
 from .ops.matrix_ops import *  # noqa: F401,F403
 from .ops.scans import *  # noqa: F401,F403
+from .ops.numeric import *  # noqa: F401,F403
+from .ops.arrange import *  # noqa: F401,F403
+from .ops.blas import *  # noqa: F401,F403
 from ._types import set_default_device, get_default_device  # noqa: F401
 from .type_info import (finfo, iinfo, promote_types, result_type, can_cast,  # noqa: F401
                         is_floating_point, is_complex, is_nonzero)
@@ -49,9 +52,16 @@ from . import _methods, _malloc
 from . import autograd, nn, optim, utils, cuda, models  # noqa: F401
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401
 from . import distributions  # noqa: F401
+from . import testing  # noqa: F401
 from .io import save, load  # noqa: F401
-from .linalg import det, slogdet, matrix_exp, inv as inverse, pinv as pinverse  # noqa: F401
-from .linalg.norms import tensor_norm as norm  # noqa: F401
+from .rng import initial_seed, get_rng_state, set_rng_state, randint_like  # noqa: F401
+from .special import erf, erfc, erfinv, logit, xlogy  # noqa: F401
+from .linalg.legacy import svd, qr, cholesky, logdet, chain_matmul  # noqa: F401
+from .linalg.lu import lu  # noqa: F401
+from .nn.toplevel import (dropout, conv1d, conv2d, layer_norm, batch_norm, embedding,  # noqa
+                          pdist, cosine_similarity, pairwise_distance)
+from .linalg import matrix_exp  # noqa: F401
+from .linalg.aliases import det, slogdet, inverse, pinverse, norm  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -6,17 +6,21 @@ from above (as JAX's `register_jax_array_methods` does) keeps `_tensor.py` free 
 of the ops, which are written in terms of Tensor. `tapegrad/__init__.py` calls `install()`.
 """
 from . import creation_new, engine, inplace, linalg, type_info
+from .linalg import aliases
 from ._tensor import Tensor
 from .tape import Tape
 from .ops import activation, bitwise, pointwise, trig
 from .ops import counting, matrix_ops, scans, sorting
+from .ops import arrange, blas, numeric
+from . import inplace_fills, inplace_shape, special
+from .linalg import legacy, lu
 from .ops import (comparison, conversion, cumulative, elementwise, indexing, join,
                   linalg as matrix, nn, reduction, shape, statistics, unary)
 
 # method name -> the function behind it, by the module that defines it
 _NAMES = {
     elementwise: "add sub mul div true_divide floor_divide remainder pow neg relu clamp clip "
-                 "maximum minimum square reciprocal where lerp negative fmod",
+                 "maximum minimum square reciprocal lerp negative fmod",
     unary: "abs exp log log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid sign log2 log10 floor ceil "
            "round trunc frac absolute",
     conversion: "clone contiguous to type type_as",
@@ -28,7 +32,7 @@ _NAMES = {
     shape: "reshape view view_as reshape_as flatten unflatten squeeze unsqueeze transpose "
            "swapaxes swapdims permute t expand expand_as broadcast_to repeat tile flip movedim "
            "moveaxis sum_to_size adjoint",
-    join: "split chunk narrow unbind",
+    join: "chunk narrow unbind",
     indexing: "gather scatter scatter_add index_select masked_fill masked_select take_along_dim "
               "index_add index_put select nonzero argwhere",
     matrix: "matmul mm bmm mv dot outer inner ger",
@@ -43,6 +47,14 @@ _NAMES = {
     counting: "unique unique_consecutive bincount histc",
     matrix_ops: "diagonal diag_embed diag triu tril trace kron cross roll rot90 dist",
     scans: "cummax cummin logcumsumexp nansum nanmean",
+    numeric: "exp2 sgn nan_to_num isposinf isneginf subtract multiply",
+    arrange: "fliplr flipud tensor_split take diagflat repeat_interleave",
+    blas: "addmm addmv addbmm baddbmm",
+    special: "erf erfc erfinv logit xlogy",
+    legacy: "svd qr logdet",
+    lu: "lu",
+    inplace_fills: "random_ bernoulli_ exponential_ fill_diagonal_",
+    inplace_shape: "unsqueeze_ squeeze_ t_",
     creation_new: "new_ones new_zeros new_full new_empty new_tensor",
     type_info: "is_complex is_nonzero",
     inplace: "zero_ fill_ copy_ add_ sub_ mul_ div_ pow_ clamp_ clip_ neg_ exp_ relu_ sigmoid_ "
@@ -59,9 +71,9 @@ _NAMES = {
 METHODS = {name: getattr(module, name) for module, names in _NAMES.items()
            for name in names.split()}
 # torch.linalg functions that PyTorch also offers as Tensor methods
-METHODS.update(norm=linalg.norms.tensor_norm, det=linalg.det, slogdet=linalg.slogdet,
-               matrix_exp=linalg.matrix_exp, cholesky=linalg.cholesky, inverse=linalg.inv,
-               pinverse=linalg.pinv)
+METHODS.update(norm=linalg.norms.tensor_norm, det=aliases.det, slogdet=aliases.slogdet,
+               matrix_exp=linalg.matrix_exp, cholesky=linalg.cholesky, inverse=aliases.inverse,
+               pinverse=aliases.pinverse)
 
 
 def _cast(name, dtype):
@@ -73,6 +85,7 @@ def _cast(name, dtype):
 
 
 METHODS.update({name: _cast(name, dt) for name, dt in conversion.CASTS.items()})
+METHODS["cholesky"] = legacy.cholesky     # Tensor.cholesky(upper=False): torch.cholesky's
 
 OPERATORS = {
     "__add__": elementwise.add, "__sub__": elementwise.sub, "__mul__": elementwise.mul,
@@ -93,10 +106,23 @@ OPERATORS = {
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
-    engine.backward(self, gradient, retain_graph, create_graph, inputs)
+    engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 METHODS["backward"] = backward
+
+
+def where(self, condition, other):
+    """Tensor.where(condition, other): torch.where(condition, self, other)."""
+    return elementwise.where(condition, self, other)
+
+
+def split(self, split_size, dim=0):
+    """Tensor.split(split_size, dim=0): torch.split (a size, or a list of sizes)."""
+    return join.split(self, split_size, dim)
+
+
+METHODS.update(where=where, split=split)
 
 
 def _reflected(op):

@@ -25,6 +25,7 @@ class VersionCounter:
     `generation` changes when the family's history changes (its views are then stale)."""
 
     version = written = generation = 0
+    views = False       # whether a view of this memory was ever made (see inplace_shape)
 
 
 class _Fresh(VersionCounter):

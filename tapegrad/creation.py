@@ -5,6 +5,7 @@ from . import dtypes
 from ._convert import infer, size_of
 from ._types import Device
 from ._tensor import Tensor, _leaf, legacy_new, unwrap
+from .ops.out import check_out, scalar_name, write_out
 
 def manual_seed(seed):
     """Seed the global generator (a NumPy PCG64 Generator; streams differ from PyTorch's)."""
@@ -111,8 +112,21 @@ def _device(device):
         Device(device)
 
 
+def _made_into(out, fn, dtype, *args, **kwargs):
+    """A factory's out=: made in out's dtype (another `dtype=` is PyTorch's RuntimeError)."""
+    name = "aten::" + fn.__name__
+    check_out(name, out, ())
+    want = out._data.dtype
+    if dtype is not None and dtypes.as_dtype(dtype) != want:
+        raise RuntimeError(f"{fn.__name__}: dtype {scalar_name(dtypes.as_dtype(dtype))} does not "
+                           f"match dtype of out parameter ({scalar_name(want)})")
+    return write_out(fn(*args, dtype=want, **kwargs), out, name)
+
+
 def _filled(op, fill):
     def make(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+        if out is not None:
+            return _made_into(out, make, dtype, *size, device=device)
         _device(device)
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         return _make(fill(size_of(size, op), dt), None, requires_grad, op)
@@ -126,7 +140,9 @@ ones = _filled("ones", np.ones)
 empty = _filled("empty", np.zeros)   # zero-filled: uninitialised memory helps nobody
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _made_into(out, full, dtype, size, fill_value, device=device)
     _device(device)
     if dtype is None:
         dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else \
@@ -150,13 +166,17 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _made_into(out, eye, dtype, n, m, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     return _make(np.eye(n, m, dtype=dt), None, requires_grad, "eye")
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False):
     """torch.arange: int64 for integer arguments, the default float dtype otherwise."""
+    if out is not None:
+        return _made_into(out, arange, dtype, start, end, step, device=device)
     if end is None:
         start, end = 0, start
     args = [a.item() if isinstance(a, Tensor) else a for a in (start, end, step)]
@@ -169,19 +189,26 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                  requires_grad, "arange")
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _made_into(out, linspace, dtype, start, end, steps, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     return _make(np.linspace(start, end, steps).astype(dt), None, requires_grad, "linspace")
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
+             requires_grad=False):
+    if out is not None:
+        return _made_into(out, logspace, dtype, start, end, steps, base, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     return _make(np.logspace(start, end, steps, base=base).astype(dt), None, requires_grad,
                  "logspace")
 
 
 def _random(op, draw):
-    def make(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    def make(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+        if out is not None:
+            return _made_into(out, make, dtype, *size, generator=generator, device=device)
         _device(device)
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         if dt.kind != "f":
@@ -198,9 +225,12 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
+def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, device=None,
             requires_grad=False):
     """torch.randint(low=0, high, size): integers in [low, high), int64 by default."""
+    if out is not None:
+        return _made_into(out, randint, dtype, low, high, size, generator=generator,
+                          device=device)
     if size is None:
         low, high, size = 0, low, high
     if high is None:
@@ -209,7 +239,9 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
                  dtype or dtypes.int64, requires_grad, "randint")
 
 
-def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _made_into(out, randperm, dtype, n, generator=generator, device=device)
     return _make(numpy_rng(generator).permutation(n), dtype or dtypes.int64, requires_grad, "randperm")
 
 

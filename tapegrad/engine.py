@@ -5,14 +5,17 @@ search, no sort, no recursion. Each visited entry with a pending cotangent runs 
 their results are summed back to each input's shape and cast to its dtype here, once, so rules
 never have to. Leaf gradients are collected and written only after the whole replay succeeded.
 """
+import warnings
 from heapq import heappush, heappop
 
 import numpy as np
 
 from ._state import state, writes, hooked_leaves
 from ._tensor import Tensor, _leaf, fresh
+from .primitives import routes
 from .tape import global_tape
 from .ops.conversion import cast
+from .ops.join import stack
 from .ops.shape import sum_to
 from .gradients import (roots_and_seeds, finish_grads, visit_outputs, oldest_uses,
                         finish_leaves, accumulate_grad)
@@ -25,8 +28,17 @@ RELEASED = ("Trying to backward through the graph a second time (or directly acc
             "second time or if you need to access saved tensors after calling backward.")
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaves) into the leaves' `.grad` (torch.autograd.backward)."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate d(tensors)/d(leaves) into the leaves' `.grad` (torch.autograd.backward;
+    `grad_variables` is its deprecated name for `grad_tensors`)."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.",
+                      FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both "
+                               "passed to `backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
     roots, seeds = roots_and_seeds(tensors, grad_tensors, "backward")
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -42,21 +54,58 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
-    """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad)."""
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad); with
+    `is_grads_batched`, one vector-Jacobian product per row of the grad_outputs, stacked."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
+                      "True). To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
+    if not inputs:
+        raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty.")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] is {type(t).__name__}, expected a Tensor")
         if not fresh(t)._requires_grad:
             raise RuntimeError(f"grad: One of the differentiated Tensors (inputs[{i}], shape "
                                f"{list(t.shape)}) does not require grad")
-    roots, seeds = roots_and_seeds(outputs, grad_outputs, "grad")
     retain = create_graph if retain_graph is None else retain_graph
+    unused = materialize_grads if allow_unused is None else allow_unused
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain, create_graph, unused,
+                             materialize_grads)
+    roots, seeds = roots_and_seeds(outputs, grad_outputs, "grad")
     got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
                   accumulate=False)
-    return tuple(finish_grads(got, inputs, allow_unused, materialize_grads, "grad"))
+    return tuple(finish_grads(got, inputs, unused, materialize_grads, "grad"))
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain, create_graph, unused, materialize):
+    """grad with is_grads_batched: a replay per row of the grad_outputs (the graph is kept for
+    all but the last), the results stacked along a new first dimension."""
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if len(gos) != len(outs) or not all(isinstance(g, Tensor) and g.ndim == o.ndim + 1
+                                        for g, o in zip(gos, outs)):
+        raise RuntimeError("grad: is_grads_batched=True expects one grad_output per output, "
+                           "each a Tensor with a leading batch dimension")
+    rows = {g.shape[0] for g in gos}
+    if len(rows) != 1:
+        raise RuntimeError(f"grad: is_grads_batched=True expects grad_outputs with one batch "
+                           f"size, got {sorted(rows)}")
+    n = rows.pop()
+    per_row = []
+    for k in range(n):
+        got = _replay(global_tape(), *roots_and_seeds(outs, [g[k] for g in gos], "grad"),
+                      retain or k < n - 1, create_graph, capture=inputs, accumulate=False)
+        per_row.append(finish_grads(got, inputs, unused, materialize, "grad"))
+    return tuple(None if all(r[i] is None for r in per_row) else stack([r[i] for r in per_row])
+                 for i in range(len(inputs)))
 
 
 def tape_gradient(tape, target, sources, output_gradients=None):
@@ -189,8 +238,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
     if not retain:
         for e in done:
             prim = e.prim
-            if prim.saves:
-                e.inputs = e.out = None     # release()'s common case, without the call
+            if prim.saves:      # release()'s common case, without the call
+                e.routes = routes(e.inputs, e.seq)
+                e.inputs = e.out = None
             else:
                 prim.release(e)
     if len(tape._refs) > 4096:
@@ -207,8 +257,13 @@ def _leading_to(entries, capture):
     targets = {(t._entry, t._index) for t in capture if t._entry is not None}
     useful = set()
     for e in entries:
+        if e.inputs is None:      # released: its routes say where it led
+            if any(xe is None and key in leaves or xe in useful or (xe, key) in targets
+                   for xe, key in e.routes or ()):
+                useful.add(e)
+            continue
         seq = e.seq
-        for x in e.inputs or ():
+        for x in e.inputs:
             if not isinstance(x, Tensor):
                 continue
             xe = x._entry

@@ -262,9 +262,31 @@ def index_put_(self, indices, values, accumulate=False):
     return _inplace(self, indexing.index_put, indices, values, accumulate, name="index_put_")
 
 
-def uniform_(self, a=0.0, b=1.0, generator=None):
-    return _overwrite(self, "uniform_", numpy_rng(generator).uniform(a, b, self._data.shape)
+def uniform_(self, *bounds, generator=None, **from_to):
+    """Tensor.uniform_(from=0, to=1, *, generator=None): `from` is a Python keyword, so the
+    bounds come by position or as `**{"from": a, "to": b}`."""
+    lo, hi = _uniform_bounds(bounds, from_to)
+    return _overwrite(self, "uniform_", numpy_rng(generator).uniform(lo, hi, self._data.shape)
                            .astype(self._data.dtype))
+
+
+def _uniform_bounds(bounds, named):
+    if len(bounds) > 2:
+        raise TypeError(f"uniform_() takes at most 2 positional bounds (from, to), got "
+                        f"{len(bounds)}")
+    unknown = set(named) - {"from", "to"}
+    if unknown:
+        raise TypeError(f"uniform_() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    got = dict(zip(("from", "to"), bounds))
+    for name in named:
+        if name in got:
+            raise TypeError(f"uniform_() got multiple values for argument {name!r}")
+    got.update(named)
+    lo, hi = got.get("from", 0.0), got.get("to", 1.0)
+    if lo > hi:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={lo} > to={hi}")
+    return lo, hi
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):

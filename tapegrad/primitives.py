@@ -1,13 +1,17 @@
 """Primitives: a NumPy forward plus one VJP rule per differentiable input, and the op function
 that runs the forward and records it (`primitive`, `defvjp`)."""
 import inspect
+import os
 import re
+import sys
+import warnings
 
 import numpy as np
 
 from ._state import state
 from ._tensor import Tensor, _leaf, _restore, fresh
-from .tape import link_view, record
+from .dtypes import TENSOR_TYPES
+from .tape import bump_version, link_view, record
 
 ndarray = np.ndarray
 REGISTRY = {}   # name -> Primitive: every op tapegrad knows how to differentiate
@@ -73,6 +77,7 @@ class Primitive:
         if inputs is None:
             return
         if self.saves or self.reads is not None and self.read_by(entry):
+            entry.routes = routes(inputs, entry.seq)
             entry.inputs = entry.out = None
             return
         entry.out = _NO_OUT if self.n_out == 1 else (None,) * self.n_out   # unread now
@@ -118,6 +123,22 @@ class Primitive:
         return grads
 
 
+def routes(inputs, seq):
+    """Where each input of an entry recorded at `seq` came from, holding no value: (its entry,
+    output index), or (None, id) for a leaf. A released entry keeps these, so that a later
+    `grad` can tell whether it lies on a path to what it asks for (and then raises that the
+    graph was freed, rather than report no gradient)."""
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            xe = x._entry
+            while xe is not None and xe.seq >= seq:     # rebased since: its state then
+                x = xe.prev[x._index]
+                xe = x._entry
+            out.append((xe, x._index) if xe is not None else (None, id(x)))
+    return out
+
+
 _NO_MEMORY = np.zeros(16, np.uint8)    # room for one element of any dtype
 _NO_OUT = (None,)
 
@@ -160,8 +181,11 @@ def _make_op(prim):
 
     def op(*args, **params):
         # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
-        if params and not named.isdisjoint(params):
-            args = _bind(prim, inputs, args, params)    # torch.exp(input=x): inputs by name
+        if params:
+            if "out" in params:
+                return _into(op, prim, args, params)
+            if not named.isdisjoint(params):
+                args = _bind(prim, inputs, args, params)    # torch.exp(input=x): inputs by name
         rec = wrap = False
         n = len(args)
         try:
@@ -262,3 +286,102 @@ def defvjp(op, *rules, reads=None):
         op.prim.reads = tuple(tuple(r) for r in reads)
         op.prim.saves = all(op.prim.reads)
     return op
+
+
+# ---- out= --------------------------------------------------------------------------------------
+# PyTorch's scalar type names, for its messages: float32 -> 'Float', int64 -> 'Long'
+_SCALAR_NAMES = {d: name[:-len("Tensor")] for name, d in TENSOR_TYPES.items()}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}    # a cast may not go down a category
+
+
+def _into(op, prim, args, params):
+    """`op(*args, out=out)`: checked before the forward runs, then written into `out`."""
+    out = params.pop("out")
+    if out is None:
+        return op(*args, **params)
+    if prim.n_out == 1 and isinstance(out, (tuple, list)):
+        raise TypeError(f"{prim.name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_out(prim.name, out, args + tuple(params.values()))
+    return write_out(op(*args, **params), out, prim.name)
+
+
+def check_out(name, out, inputs):
+    """Refuse out= as PyTorch does, before anything runs: `out` must be a Tensor (a tuple of
+    them for several results) and, for a differentiable op (`inputs` not None), nothing may
+    require grad while grad mode is on."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(o).__name__}")
+    if inputs is None or not state.grad_enabled:
+        return
+    for t in (*outs, *inputs):
+        if isinstance(t, (tuple, list)):        # cat's and stack's sequences of tensors
+            t = next((x for x in t if isinstance(x, Tensor) and x._requires_grad), None)
+        if isinstance(t, Tensor) and t._requires_grad:
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+
+
+def write_out(result, out, name):
+    """Write `result` into the tensor `out` as PyTorch's out= does and return `out`: resized
+    (with PyTorch's warning when it held elements) and cast (never down a category: float into
+    an int out is an error). A tuple of outs takes a tuple of results (max, sort...)."""
+    several = isinstance(out, (tuple, list))
+    if several and not isinstance(result, tuple):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if isinstance(result, tuple) and not several:
+        raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors")
+    outs, results = (tuple(out), result) if several else ((out,), (result,))
+    if len(outs) != len(results):
+        raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(results)} Tensors")
+    arrays = [_checked(r, o, name) for r, o in zip(results, outs)]   # all checked, then written
+    for a, o in zip(arrays, outs):
+        if a.shape != o._data.shape:
+            _resize(o, a.shape, name)
+        np.copyto(o._data, a, casting="unsafe")
+        bump_version(o)
+    if not several:
+        return out
+    return type(result)(*outs) if hasattr(result, "_fields") else outs  # torch.return_types
+
+
+def _checked(result, out, name):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    a = result._data if isinstance(result, Tensor) else np.asarray(result)
+    d = out._data
+    if _CATEGORY[a.dtype.kind] > _CATEGORY[d.dtype.kind]:
+        raise RuntimeError(f"result type {scalar_name(a.dtype)} can't be cast to the desired "
+                           f"output type {scalar_name(d.dtype)}")
+    if not d.flags.writeable if a.shape == d.shape else out._base is not None:
+        raise RuntimeError(f"{name}(): out= cannot take a result of shape {list(a.shape)}: its "
+                           f"tensor of shape {list(d.shape)} is read-only or a view that would "
+                           "need resizing; pass a tensor of the result's shape")
+    return a
+
+
+def scalar_name(dt):
+    """PyTorch's name of a NumPy dtype in its messages: 'Float', 'Long'."""
+    return _SCALAR_NAMES.get(dt, str(dt))
+
+
+def _resize(out, shape, name):
+    if out._data.size:
+        warnings.warn(f"{name}(): an output with one or more elements was resized since it had "
+                      f"shape {list(out._data.shape)}, which does not match the required output "
+                      f"shape {list(shape)}. This behavior is deprecated in PyTorch: resize it "
+                      "to zero elements first to reuse it.", UserWarning, stacklevel=_user_level())
+    out._data = np.empty(shape, out._data.dtype)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_level():
+    """The `stacklevel` that points a warning at the first caller outside tapegrad."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -133,6 +133,7 @@ class Entry:
     hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
     retained = None     # output index -> weak reference to a tensor that retains its grad
     out_counters = None     # version counter(s) of the outputs, for rules that read `out`
+    routes = None       # once released: where its inputs came from (`primitives.routes`)
     # When an output of this entry replaced the history of an existing tensor (an in-place
     # op, a view regenerated after its base changed, a Function's dirty input), `prev` maps
     # that output's index to a snapshot of the tensor's earlier state: consumers recorded
@@ -220,6 +221,7 @@ def link_view(t, prim, args, params):
     if _owner(a) is not _owner(xa) and not np.may_share_memory(a, xa):
         return      # reshape had to copy: a new tensor, not a view
     counter = t._counter = own_counter(x)
+    counter.views = True
     if counter.generation:
         t._generation = counter.generation
     step = (prim.op, args[1:], params)

@@ -77,10 +77,8 @@ def _from_schemas(torch, short, method):
         names = [a.name for a in args]
         if schema.overload_name.endswith("out") or "self" not in names:
             continue       # out= variants and TorchScript-only overloads (mul.int(a, b))
-        if method:
-            if names[0] != "self":
-                continue
-            names = names[1:]
+        if method:     # the tensor is `self` wherever it stands (where(condition, self, other))
+            names = [n for n in names if n != "self"]
         found.append([("input" if n == "self" else n, "pos") for n in names])
     return found
 

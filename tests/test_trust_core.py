@@ -587,3 +587,24 @@ def test_retained_grad_of_a_written_view_moves_to_its_new_value():
     t4[t4 > 0] = -2.5
     (g,) = T.autograd.grad(t3.sin().sum(), [a])
     assert t4.grad is None         # the new t4 is not on the loss's path (torch agrees)
+
+
+def test_grad_through_a_freed_graph_raises_even_with_allow_unused():
+    """A released entry keeps where its inputs came from: `grad` sees it lies on the path to
+    what was asked, and says the graph was freed (torch's error), never "no gradient"."""
+    a, c = T.ones(3, requires_grad=True), T.ones(3, requires_grad=True)
+    y = (a * c).sum()
+    T.autograd.grad(y, [c])
+    for kw in ({}, {"allow_unused": True}):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            T.autograd.grad(y, [c], **kw)
+
+
+def test_grad_past_a_freed_part_that_does_not_lead_to_the_input_works_as_in_torch():
+    x, w = T.ones(3, requires_grad=True), T.ones(3, requires_grad=True)
+    inter = x * 2
+    inter.exp().sum().backward()             # frees exp's saved values
+    (gw,) = T.autograd.grad((inter.exp() * w).sum(), [w])
+    assert T.allclose(gw, inter.exp().detach())
+    with pytest.raises(RuntimeError, match="second time"):      # x is behind the freed mul
+        T.autograd.grad((inter * w).sum(), [x])

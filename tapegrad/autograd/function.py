@@ -300,16 +300,16 @@ class _DelayedError(Function):
                            "@once_differentiable")
 
 
-def once_differentiable(backward):
-    """Decorator for a backward that is not differentiable (torch.autograd.function's):
+def once_differentiable(fn):
+    """Decorator for a backward `fn` that is not differentiable (torch.autograd.function's):
     it runs without recording, and differentiating its result again raises."""
-    @functools.wraps(backward)
+    @functools.wraps(fn)
     def wrapper(ctx, *grads):
         st = state
         mode = st.grad_enabled
         st.grad_enabled = False
         try:
-            outputs = backward(ctx, *grads)
+            outputs = fn(ctx, *grads)
         finally:
             st.grad_enabled = mode
         if not (mode and any(isinstance(g, Tensor) and g._requires_grad for g in grads)):

@@ -12,7 +12,9 @@ from .lstsq import pinv, lstsq
 from .vector import vector_norm, cross
 from .norms import matrix_norm, norm
 from .expm import matrix_exp
+from .products import multi_dot, matrix_rank
 
 __all__ = ["LinAlgError", "solve", "inv", "inv_ex", "det", "slogdet", "solve_triangular",
            "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq",
-           "vector_norm", "cross", "matrix_norm", "norm", "matrix_exp"]
+           "vector_norm", "cross", "matrix_norm", "norm", "matrix_exp",
+           "multi_dot", "matrix_rank"]

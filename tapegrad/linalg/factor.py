@@ -8,6 +8,7 @@ from scipy.linalg import lapack
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
+from ..ops.out import into
 from ..ops.indexing import slice_prim
 from ..ops.join import cat_prim
 from .base import LinAlgError, data, check_matrix, not_pd, const, mT
@@ -48,9 +49,11 @@ def _cholesky_grad(g, out, A, check=True):
 defvjp(_cholesky, _cholesky_grad)
 
 
-def cholesky(A, *, upper=False):
+def cholesky(A, *, upper=False, out=None):
     """torch.linalg.cholesky: L with A = L L^T (U with A = U^T U, read from A's upper triangle,
     with upper=True); a matrix that is not positive-definite raises LinAlgError."""
+    if out is not None:
+        return into(out, cholesky, A, upper=upper)
     check_matrix(A, "linalg.cholesky")
     return mT(_cholesky(mT(A))) if upper else _cholesky(A)
 
@@ -109,8 +112,10 @@ def _qr_tall(Q, R, gQ, gR):
 defvjp(_qr, _qr_grad)
 
 
-def qr(A, mode="reduced"):
+def qr(A, mode="reduced", *, out=None):
     """torch.linalg.qr: (Q, R) with A = Q R; mode 'reduced', 'complete' or 'r' (Q empty)."""
+    if out is not None:
+        return into(out, qr, A, mode)
     a = check_matrix(A, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: qr received unrecognized mode '{mode}' but expected one "

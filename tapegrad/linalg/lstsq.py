@@ -11,6 +11,7 @@ import numpy as np
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
+from ..ops.out import into
 from ..ops.reduction import sum as _sum
 from ..ops.shape import reshape_prim
 from .base import data, check_matrix, check_same_dtype, mT
@@ -56,9 +57,11 @@ def _tolerance(t):
     return float(a) if a.ndim == 0 else a[..., None]
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """torch.linalg.pinv: the Moore-Penrose pseudo-inverse; singular values (|eigenvalues| with
     hermitian) at most max(atol, rtol * largest) are treated as zero."""
+    if out is not None:
+        return into(out, pinv, A, atol=atol, rtol=rtol, hermitian=hermitian)
     a = check_matrix(A, "linalg.pinv", square=hermitian)
     atol, rtol = _tolerance(atol), _tolerance(rtol)
     if rtol is None:

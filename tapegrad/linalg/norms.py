@@ -40,26 +40,26 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.norm: a vector norm for an int (or 1-tuple) `dim`, a matrix norm for a
     2-tuple; without `dim`, the 2-norm of the flattened input if ord is None, else the vector or
     matrix norm of a 1-D or 2-D input."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 1:
-            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+            return vector_norm(input, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
         if len(dims) == 2:
-            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+            return matrix_norm(input, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
                            f"Got {list(dims)}")
     if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if A.ndim == 1:
-        return vector_norm(A, ord, None, keepdim, dtype=dtype)
-    if A.ndim == 2:
-        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        return vector_norm(input, 2, None, keepdim, dtype=dtype)
+    if input.ndim == 1:
+        return vector_norm(input, ord, None, keepdim, dtype=dtype)
+    if input.ndim == 2:
+        return matrix_norm(input, ord, (-2, -1), keepdim, dtype=dtype)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
-                       f"or 2D. Got {A.ndim}D.")
+                       f"or 2D. Got {input.ndim}D.")
 
 
 def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):

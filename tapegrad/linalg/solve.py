@@ -13,6 +13,7 @@ from scipy import linalg as sla
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
+from ..ops.out import into
 from ..ops.unary import exp
 from ..ops.shape import reshape_prim
 from .base import (LinAlgError, data, check_matrix, check_same_dtype, lapack_info, singular,
@@ -45,9 +46,11 @@ defvjp(_solve,
        lambda g, out, A, B: _solve(mT(A), g))
 
 
-def solve(A, B, *, left=True):
+def solve(A, B, *, left=True, out=None):
     """torch.linalg.solve: X with A X = B (X A = B with left=False); B may be a (batch of)
     vector(s) of shape A.shape[:-1] or (n,)."""
+    if out is not None:
+        return into(out, solve, A, B, left=left)
     a = check_matrix(A, "linalg.solve")
     b = data(B)
     check_same_dtype(a, b, "linalg.solve")
@@ -96,8 +99,10 @@ def _inv(A, check=True):
 defvjp(_inv, lambda g, out, A, check=True: -matmul(mT(out), matmul(g, mT(out))))
 
 
-def inv(A):
+def inv(A, *, out=None):
     """torch.linalg.inv: the inverse of (a batch of) square matrices; singular ones raise."""
+    if out is not None:
+        return into(out, inv, A)
     check_matrix(A, "linalg.inv")
     return _inv(A)
 
@@ -130,15 +135,19 @@ def _slogdet_grad(g, out, A):
 defvjp(_slogdet, _slogdet_grad)
 
 
-def slogdet(A):
+def slogdet(A, *, out=None):
     """torch.linalg.slogdet: (sign, logabsdet) with det A = sign * exp(logabsdet)."""
+    if out is not None:
+        return into(out, slogdet, A)
     check_matrix(A, "linalg.slogdet")
     return slogdet_result(*_slogdet(A))
 
 
-def det(A):
+def det(A, *, out=None):
     """torch.linalg.det, as sign * exp(logabsdet): its gradient is det(A) A^-T; a singular
     matrix raises in backward rather than returning NaN."""
+    if out is not None:
+        return into(out, det, A)
     check_matrix(A, "linalg.det")
     sign, logabs = _slogdet(A)
     return sign * exp(logabs)

@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from ..ops.linalg import matmul
+from ..ops.out import into
 from ..ops.elementwise import where
 from ..ops.indexing import slice_prim
 from .base import LinAlgError, data, check_matrix, needs_grad, mT, diag_embed, col, row, nonzero
@@ -69,17 +70,21 @@ def _eigh_grad(g, out, A, UPLO="L"):
 defvjp(_eigh, _eigh_grad)
 
 
-def eigh(A, UPLO="L"):
+def eigh(A, UPLO="L", *, out=None):
     """torch.linalg.eigh: (eigenvalues ascending, eigenvectors) of symmetric A, read from its
     lower ('L') or upper ('U') triangle."""
+    if out is not None:
+        return into(out, eigh, A, UPLO)
     check_matrix(A, "linalg.eigh")
     _uplo(UPLO, "linalg.eigh")
     return eigh_result(*_eigh(A, UPLO=UPLO))
 
 
-def eigvalsh(A, UPLO="L"):
+def eigvalsh(A, UPLO="L", *, out=None):
     """torch.linalg.eigvalsh: the eigenvalues of symmetric A, ascending (always differentiable:
     degenerate eigenvalues are fine)."""
+    if out is not None:
+        return into(out, eigvalsh, A, UPLO)
     a = check_matrix(A, "linalg.eigvalsh")
     _uplo(UPLO, "linalg.eigvalsh")
     if needs_grad(A):
@@ -142,14 +147,18 @@ def _invertible(S, name):
 defvjp(_svd, _svd_grad)
 
 
-def svd(A, full_matrices=True, *, driver=None):
+def svd(A, full_matrices=True, *, driver=None, out=None):
     """torch.linalg.svd: (U, S, Vh) with A = U diag(S) Vh, S descending."""
+    if out is not None:
+        return into(out, svd, A, full_matrices, driver=driver)
     check_matrix(A, "linalg.svd", square=False)
     return svd_result(*_svd(A, full_matrices=full_matrices))
 
 
-def svdvals(A, *, driver=None):
+def svdvals(A, *, driver=None, out=None):
     """torch.linalg.svdvals: the singular values, descending (always differentiable)."""
+    if out is not None:
+        return into(out, svdvals, A, driver=driver)
     a = check_matrix(A, "linalg.svdvals", square=False)
     if needs_grad(A):
         return _svd(A, full_matrices=False)[1]

@@ -6,12 +6,15 @@ import numpy as np
 from ..primitives import primitive, defvjp
 from .._convert import _dim
 from ..ops.statistics import norm as _norm
+from ..ops.out import into
 from .base import data, check_float
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.linalg.vector_norm: the ord-norm over `dim` (all dimensions by default); inf/-inf
     are max/min |x|, 0 counts nonzeros. The gradient at x = 0 is 0, as in PyTorch."""
+    if out is not None:
+        return into(out, vector_norm, x, ord, dim, keepdim, dtype=dtype)
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not "
                         f"{type(ord).__name__}")
@@ -30,9 +33,11 @@ defvjp(_cross,
        lambda g, out, a, b, dim=-1: _cross(g, a, dim=dim))
 
 
-def cross(input, other, *, dim=-1):
+def cross(input, other, *, dim=-1, out=None):
     """torch.linalg.cross: the cross product of 3-vectors along `dim`; the other dimensions
     broadcast (both inputs need the same number of dimensions, as in PyTorch)."""
+    if out is not None:
+        return into(out, cross, input, other, dim=dim)
     a, b = data(input), data(other)
     check_float(a, "linalg.cross", "input")
     if a.ndim != b.ndim:

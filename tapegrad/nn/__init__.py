@@ -13,6 +13,14 @@ from .dropout_channels import Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .lazy import LazyLinear  # noqa: F401
 from .param_containers import ParameterList, ParameterDict  # noqa: F401
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
+from .pooling1d import MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool2d  # noqa: F401
+from .bilinear import Bilinear  # noqa: F401
+from .embedding_bag import EmbeddingBag  # noqa: F401
+from .normalize import Softmin  # noqa: F401
+from .padding_layers import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d,  # noqa: F401
+                             ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+                             ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                             ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
 from .embedding import Embedding  # noqa: F401
 from .dropout import Dropout  # noqa: F401

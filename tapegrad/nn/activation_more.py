@@ -6,6 +6,8 @@ The piecewise ones compose `where`, so the subgradient at each kink is the branc
 rule picks (hardtanh'(+-1) = 0, hardswish'(3) = 1, elu'(0) = alpha ...). `inplace=True` writes
 through `inplace._inplace`: the op is taped on a snapshot and the tensor rebased.
 """
+import warnings
+
 from .. import creation
 from ..inplace import _inplace
 from ..ops import activation as act, join, unary
@@ -161,10 +163,18 @@ def _inplace_repr(inplace):
 class Hardtanh(Module):
     """torch.nn.Hardtanh."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
         super().__init__()
-        if min_val > max_val:
-            raise ValueError("min_val cannot be greater than max_val")
+        for old, new, value in (("min_value", "min_val", min_value),
+                                ("max_value", "max_val", max_value)):
+            if value is not None:     # PyTorch's deprecated spellings
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`",
+                              FutureWarning, stacklevel=2)
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
+        if max_val <= min_val:      # PyTorch asserts it
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):

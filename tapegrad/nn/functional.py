@@ -26,3 +26,9 @@ from .loss_more import (smooth_l1_loss, huber_loss, kl_div, margin_ranking_loss,
 from .normalization import batch_norm, layer_norm  # noqa: F401
 from .padding import pad  # noqa: F401
 from .pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: F401
+from .pooling1d import (max_pool1d, avg_pool1d, adaptive_avg_pool1d,  # noqa: F401
+                        adaptive_max_pool2d)
+from .bilinear import bilinear  # noqa: F401
+from .embedding_bag import embedding_bag  # noqa: F401
+from .normalize import normalize, softmin  # noqa: F401
+from .sampling import affine_grid, grid_sample  # noqa: F401

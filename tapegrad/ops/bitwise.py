@@ -5,6 +5,7 @@ import numpy as np
 
 from ..dtypes import promote
 from .._tensor import _leaf
+from .out import into_plain
 from .unary import _data
 
 
@@ -17,7 +18,9 @@ def _integer_only(name, *arrays):
 
 
 def _bitwise(name, ufunc):
-    def op(input, other):
+    def op(input, other, *, out=None):
+        if out is not None:
+            return into_plain(out, op, input, other)
         x, y = promote(_data(input), _data(other))
         _integer_only(name, x, y)
         return _leaf(np.asarray(ufunc(x, y)))
@@ -33,8 +36,10 @@ bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift)
 bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
 
 
-def bitwise_not(input):
+def bitwise_not(input, *, out=None):
     """torch.bitwise_not: ~input (logical not on bools); never recorded."""
+    if out is not None:
+        return into_plain(out, bitwise_not, input)
     a = _data(input)
     _integer_only("bitwise_not", a)
     return _leaf(np.invert(a))

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..dtypes import promote
 from .._tensor import _leaf, Tensor
+from .out import into_plain
 
 
 def _data(x):
@@ -10,7 +11,9 @@ def _data(x):
 
 
 def _compare(name, ufunc):
-    def compare(input, other):
+    def compare(input, other, *, out=None):
+        if out is not None:
+            return into_plain(out, compare, input, other)
         return _leaf(ufunc(*promote(_data(input), _data(other))))
     compare.__name__ = name
     compare.__doc__ = f"torch.{name}: elementwise comparison; a bool tensor, never recorded."
@@ -29,7 +32,9 @@ logical_xor = _compare("logical_xor", np.logical_xor)
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
-def logical_not(input):
+def logical_not(input, *, out=None):
+    if out is not None:
+        return into_plain(out, logical_not, input)
     return _leaf(np.logical_not(_data(input)))
 
 

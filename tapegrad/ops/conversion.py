@@ -72,6 +72,12 @@ def type_as(input, other):
 
 # Tensor.float() and the like: method name -> dtype
 CASTS = {"float": dtypes.float32, "double": dtypes.float64, "half": dtypes.float16,
-         "long": dtypes.int64, "int": dtypes.int32, "bool": dtypes.bool}
+         "long": dtypes.int64, "int": dtypes.int32, "bool": dtypes.bool,
+         "short": dtypes.int16, "byte": dtypes.uint8, "char": dtypes.int8}
 
-__all__ = ["clone"]
+def detach(input):
+    """torch.detach: input's data (shared, with its version counter) without its history."""
+    return input.detach()
+
+
+__all__ = ["clone", "detach"]

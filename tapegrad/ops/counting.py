@@ -7,6 +7,7 @@ import numpy as np
 
 from .._convert import _dim
 from .._tensor import Tensor, _leaf
+from .out import into_plain
 
 
 def _array(x):
@@ -51,9 +52,12 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
-                 sorter=None):
+                 sorter=None, out=None):
     """torch.searchsorted: where `input`'s values would go in the sorted last dimension of
     `sorted_sequence` (1-d, or with the same leading dimensions as `input`)."""
+    if out is not None:
+        return into_plain(out, searchsorted, sorted_sequence, input, out_int32=out_int32,
+                          right=right, side=side, sorter=sorter)
     if side not in (None, "left", "right"):
         raise RuntimeError(f"searchsorted(): side can only be 'left' or 'right' but got {side!r}")
     if side == "left" and right:
@@ -95,9 +99,11 @@ def bincount(input, weights=None, minlength=0):
     return _leaf(np.bincount(a, w, minlength).astype(dtype))
 
 
-def histc(input, bins=100, min=0, max=0):
+def histc(input, bins=100, min=0, max=0, *, out=None):
     """torch.histc: a histogram of `bins` equal bins over [min, max] (the data's range when
     min == max); values outside are ignored, the top edge counts in the last bin."""
+    if out is not None:
+        return into_plain(out, histc, input, bins, min, max)
     a = input._data
     if a.dtype.kind != "f":
         raise NotImplementedError(f'"histogram_cpu" not implemented for {input.dtype}')

@@ -5,6 +5,7 @@ from ..dtypes import as_dtype
 from ..primitives import primitive, defvjp
 from .._convert import _dim
 from .elementwise import where
+from .out import into
 from .reduction import _sum, _acc, _data, _const
 
 
@@ -23,8 +24,10 @@ defvjp(_cumsum, lambda g, out, x, dim=0, dtype=None, reverse=False:
        _cumsum(g, dim=dim, reverse=not reverse))
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim, *, dtype=None, out=None):
     """torch.cumsum: running sums along `dim`; integer and bool tensors give int64."""
+    if out is not None:
+        return into(out, cumsum, input, dim, dtype=dtype)
     return _cumsum(input, dim=_dim(dim, input._data.ndim, "cumsum"), dtype=as_dtype(dtype))
 
 
@@ -68,8 +71,10 @@ def _cumprod_vjp(g, out, x, dim, again):
 defvjp(_cumprod, _cumprod_grad)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim, *, dtype=None, out=None):
     """torch.cumprod: running products along `dim`; the gradient is exact with zeros too."""
+    if out is not None:
+        return into(out, cumprod, input, dim, dtype=dtype)
     return _cumprod(input, dim=_dim(dim, input._data.ndim, "cumprod"), dtype=as_dtype(dtype))
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from ..dtypes import promote
 from .._tensor import Tensor
 from ..primitives import primitive, defvjp
+from .out import into
 from .unary import _data, _floating, _zeros, log, trunc
 
 
@@ -28,8 +29,9 @@ def _dtype_of(v):
 
 # ---- arithmetic ------------------------------------------------------------------------------
 @primitive("add", reads_inputs=False, raw=True)
-def add(x, y, alpha=1):
-    x, y = promote(x, y)
+def add(input, other, *, alpha=1):
+    """torch.add: input + alpha * other."""
+    x, y = promote(input, other)
     return x + y if alpha == 1 else x + alpha * y
 
 
@@ -39,14 +41,15 @@ defvjp(add,
 
 
 @primitive("sub", reads_inputs=False, raw=True)
-def sub(x, y, alpha=1):
-    xp, yp = promote(x, y)
-    if (xp is not x or yp is not y) and (_is_bool(x) or _is_bool(y)):
+def sub(input, other, *, alpha=1):
+    """torch.sub: input - alpha * other."""
+    xp, yp = promote(input, other)
+    if (xp is not input or yp is not other) and (_is_bool(input) or _is_bool(other)):
         # a bool operand promoted to a number: PyTorch refuses what NumPy would compute
         raise RuntimeError(f"sub: Subtraction, the `-` operator, with a bool tensor is not "
-                           f"supported (operands: {_dtype_of(x)}, {_dtype_of(y)}). If you are "
-                           f"trying to invert a mask, use the `~` or `logical_not()` operator "
-                           f"instead.")
+                           f"supported (operands: {_dtype_of(input)}, {_dtype_of(other)}). If "
+                           f"you are trying to invert a mask, use the `~` or `logical_not()` "
+                           f"operator instead.")
     return xp - yp if alpha == 1 else xp - alpha * yp
 
 
@@ -56,8 +59,8 @@ defvjp(sub,
 
 
 @primitive("mul", raw=True)
-def mul(x, y):
-    x, y = promote(x, y)
+def mul(input, other):
+    x, y = promote(input, other)
     return x * y
 
 
@@ -67,8 +70,8 @@ defvjp(mul,
 
 
 @primitive("div", raw=True)
-def div(x, y, rounding_mode=None):
-    x, y = promote(x, y)
+def div(input, other, *, rounding_mode=None):
+    x, y = promote(input, other)
     if rounding_mode is not None:
         return _rounded_div(x, y, rounding_mode)
     if _integral(x) and _integral(y):
@@ -101,8 +104,8 @@ true_divide = div
 
 
 @primitive("neg", reads_inputs=False, raw=True)
-def neg(x):
-    return -x
+def neg(input):
+    return -input
 
 
 defvjp(neg, lambda g, out, x: -g)
@@ -124,8 +127,8 @@ def _pow_exponent_grad(g, out, x, y):
 
 
 @primitive("pow", uses_out=True, raw=True)
-def pow(x, y):
-    x, y = promote(x, y)
+def pow(input, exponent):
+    x, y = promote(input, exponent)
     return np.power(x, y)
 
 
@@ -133,17 +136,17 @@ defvjp(pow, _pow_base_grad, _pow_exponent_grad, reads=((0, 1), (0, 1, -1)))
 
 
 @primitive("square", raw=True)
-def square(x):
+def square(input):
     # NumPy squares bools to int8; PyTorch promotes them to int64
-    return np.square(x.astype(np.int64) if x.dtype == np.bool_ else x)
+    return np.square(input.astype(np.int64) if input.dtype == np.bool_ else input)
 
 
 defvjp(square, lambda g, out, x: g * (2 * x), reads=((0,),))
 
 
 @primitive("reciprocal", uses_out=True, raw=True)
-def reciprocal(x):
-    return 1 / _floating(x)
+def reciprocal(input):
+    return 1 / _floating(input)
 
 
 defvjp(reciprocal, lambda g, out, x: -g * out * out, reads=((-1,),))
@@ -161,8 +164,8 @@ def _check_divisor(x, y, op):
 
 
 @primitive("floor_divide", raw=True)
-def floor_divide(x, y):
-    x, y = promote(x, y)
+def floor_divide(input, other):
+    x, y = promote(input, other)
     _check_divisor(x, y, "floor_divide")
     return np.floor_divide(x, y)
 
@@ -172,8 +175,8 @@ defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros
 
 
 @primitive("remainder", raw=True)
-def remainder(x, y):
-    x, y = promote(x, y)
+def remainder(input, other):
+    x, y = promote(input, other)
     _check_divisor(x, y, "remainder")
     return np.remainder(x, y)
 
@@ -185,9 +188,9 @@ defvjp(remainder,
 
 
 @primitive("fmod", raw=True)
-def fmod(x, y):
-    """torch.fmod: the C remainder, with the sign of x (remainder's has the sign of y)."""
-    x, y = promote(x, y)
+def fmod(input, other):
+    """torch.fmod: the C remainder, with the sign of input (remainder's: of other)."""
+    x, y = promote(input, other)
     _check_divisor(x, y, "fmod")
     return np.fmod(x, y)
 
@@ -201,8 +204,8 @@ defvjp(fmod,
 
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
 @primitive("relu", uses_out=True, reads_inputs=False, raw=True)
-def relu(x):
-    return np.maximum(x, 0)
+def relu(input):
+    return np.maximum(input, 0)
 
 
 # relu'(0) = 0, as in PyTorch; read from out (out > 0 exactly where x > 0), as PyTorch does, so
@@ -269,8 +272,10 @@ defvjp(clamp_tensor,
        lambda g, out, x, lo, hi: _clamp_bound_grad(g, x, lo, hi, False))
 
 
-def clamp(input, min=None, max=None):
+def clamp(input, min=None, max=None, *, out=None):
     """torch.clamp: bounds may be numbers or tensors (tensor bounds broadcast)."""
+    if out is not None:
+        return into(out, clamp, input, min, max)
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -291,8 +296,8 @@ def _unless_beaten(g, x, y):
 
 
 @primitive("maximum", raw=True)
-def maximum(x, y):
-    x, y = promote(x, y)
+def maximum(input, other):
+    x, y = promote(input, other)
     return np.maximum(x, y)
 
 
@@ -302,8 +307,8 @@ defvjp(maximum,
 
 
 @primitive("minimum", raw=True)
-def minimum(x, y):
-    x, y = promote(x, y)
+def minimum(input, other):
+    x, y = promote(input, other)
     return np.minimum(x, y)
 
 
@@ -313,11 +318,13 @@ defvjp(minimum,
 
 
 @primitive("where", raw=True)
-def where(cond, x, y):
+def where(condition, input, other):
+    """torch.where(condition, input, other): input where condition holds, else other."""
+    cond = condition
     if type(cond) is np.ndarray and cond.dtype != np.bool_ and cond.dtype != np.uint8:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {cond.dtype}")
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     if type(cond) is np.ndarray and cond.dtype == np.bool_:
         # where(mask, g, 0), the masking rules' form: a multiply is ~15x faster than
         # np.where on a random mask, and is the same selection when the kept side is finite
@@ -344,8 +351,10 @@ defvjp(where,
        lambda g, out, c, x, y: where(c, 0.0, g), reads=((), (0,), (0,)))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """torch.lerp: input + weight * (end - input)."""
+    if out is not None:
+        return into(out, lerp, input, end, weight)
     return input + weight * (end - input)
 
 

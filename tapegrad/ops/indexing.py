@@ -11,6 +11,7 @@ from .._convert import _dim
 from .._tensor import Tensor, _leaf
 from ..primitives import primitive, defvjp
 from .elementwise import where
+from .out import into, into_plain
 from .shape import reshape_prim, broadcast_to
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -204,9 +205,11 @@ def _along(index, dim):
     return tuple(key)
 
 
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input, dim, index, *, sparse_grad=False, out=None):
     """torch.gather: out[i][j] = input[index[i][j]][j] for dim=0; index may be smaller than
     input along the other dimensions."""
+    if out is not None:
+        return into(out, gather, input, dim, index, sparse_grad=sparse_grad)
     idx = _int_index(index, "gather")
     shape = input._data.shape
     d = _dim(dim, len(shape), "gather")
@@ -272,8 +275,10 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return index_put_prim(input, src, key, reduce == "add")
 
 
-def index_select(input, dim, index):
+def index_select(input, dim, index, *, out=None):
     """torch.index_select: the entries of `dim` listed by a 1-d index (repeats allowed)."""
+    if out is not None:
+        return into(out, index_select, input, dim, index)
     idx = _int_index(index, "index_select")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -312,9 +317,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     return index_put_prim(input, src, (slice(None),) * d + (idx.reshape(-1),), True)
 
 
-def take_along_dim(input, indices, dim=None):
+def take_along_dim(input, indices, dim=None, *, out=None):
     """torch.take_along_dim: gather along dim with input and indices broadcast against each
     other elsewhere; with dim=None, gather from the flattened input."""
+    if out is not None:
+        return into(out, take_along_dim, input, indices, dim)
     idx = _int_index(indices, "take_along_dim", int32=False)
     if dim is None:
         return gather(reshape_prim(input, (input._data.size,)), 0, idx.reshape(-1))
@@ -358,8 +365,10 @@ def masked_fill(input, mask, value):
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
     """torch.masked_select: the 1-d tensor of input's entries where mask (broadcast) is True."""
+    if out is not None:
+        return into(out, masked_select, input, mask)
     m = _bool_mask(mask, "masked_select")
     shape = input._data.shape
     try:
@@ -371,9 +380,11 @@ def masked_select(input, mask):
     return index_prim(x, (np.broadcast_to(m, both),))
 
 
-def nonzero(input, *, as_tuple=False):
+def nonzero(input, *, as_tuple=False, out=None):
     """torch.nonzero: the (N, ndim) int64 indices of nonzero entries, or one 1-d tensor per
     dimension with as_tuple=True. Never differentiable."""
+    if out is not None:
+        return into_plain(out, nonzero, input, as_tuple=as_tuple)
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
     if as_tuple:
         return tuple(_leaf(i) for i in np.nonzero(np.atleast_1d(a)))

@@ -11,6 +11,8 @@ from ..primitives import primitive
 from .._convert import _dim
 from .._tensor import Tensor
 from .indexing import slice_prim
+from .out import into
+from .out import into_named
 from .shape import reshape_prim, atleast_1d, atleast_2d
 
 
@@ -72,8 +74,10 @@ def _cat(tensors, dim, op):
     return cat_prim(*tensors, dim=d, offsets=tuple(offsets), dtype=dt)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None):
     """torch.cat: join tensors along an existing dimension (1-d empty tensors are skipped)."""
+    if out is not None:
+        return into(out, cat, tensors, dim)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -84,13 +88,17 @@ def cat(tensors, dim=0):
 concat = cat
 
 
-def concatenate(tensors, axis=0):
-    """torch.concatenate: cat with NumPy's argument name."""
+def concatenate(tensors, axis=0, out=None):
+    """torch.concatenate: cat with NumPy's argument name (written into `out` if given)."""
+    if out is not None:
+        return into_named(out, "cat", cat, list(tensors), axis)
     return cat(tensors, axis)
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
     """torch.stack: join equally shaped tensors along a new dimension."""
+    if out is not None:
+        return into(out, stack, tensors, dim)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -107,14 +115,18 @@ def stack(tensors, dim=0):
     return _cat([reshape_prim(x, shape + (1,)) for x in tensors], d, "stack")
 
 
-def hstack(tensors):
+def hstack(tensors, *, out=None):
     """torch.hstack: cat along dim 1, or dim 0 for 1-d tensors."""
+    if out is not None:
+        return into(out, hstack, tensors)
     tensors = atleast_1d(list(tensors))
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors, *, out=None):
     """torch.vstack: cat along dim 0 after making every tensor at least 2-d."""
+    if out is not None:
+        return into(out, vstack, tensors)
     return cat(atleast_2d(list(tensors)), 0)
 
 

@@ -13,6 +13,7 @@ from ..dtypes import _pair
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import mul
+from .out import into
 from .shape import broadcast_to, permute_prim, reshape, reshape_prim
 
 ndarray = np.ndarray
@@ -93,8 +94,10 @@ def _matmul_rhs(g, out, a, b):
 defvjp(matmul, _matmul_lhs, _matmul_rhs)
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """torch.mm: product of two matrices, no broadcasting."""
+    if out is not None:
+        return into(out, mm, input, mat2)
     if input.ndim != 2:
         raise RuntimeError(f"mm: self must be a matrix, got a {input.ndim}-D tensor")
     if mat2.ndim != 2:
@@ -102,8 +105,10 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """torch.bmm: batched product of two 3-D tensors with the same batch size, no broadcasting."""
+    if out is not None:
+        return into(out, bmm, input, mat2)
     for name, t in (("batch1", input), ("batch2", mat2)):
         if t.ndim != 3:
             raise RuntimeError(f"bmm: {name} must be a 3D tensor, got shape {list(t.shape)}")
@@ -113,16 +118,20 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-def mv(input, vec):
+def mv(input, vec, *, out=None):
     """torch.mv: matrix @ vector."""
+    if out is not None:
+        return into(out, mv, input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: vector + matrix @ vector expected, got a {input.ndim}-D matrix "
                            f"and a {vec.ndim}-D vector")
     return matmul(input, vec)
 
 
-def dot(input, tensor):
+def dot(input, tensor, *, out=None):
     """torch.dot: inner product of two 1-D tensors of the same length and dtype."""
+    if out is not None:
+        return into(out, dot, input, tensor)
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
                            "tensors")
@@ -132,11 +141,17 @@ def dot(input, tensor):
     return matmul(input, tensor)
 
 
-vdot = dot
+def vdot(input, other):
+    """torch.vdot: dot with the first operand conjugated (real tensors only here: dot)."""
+    if input.dtype.is_complex or other.dtype.is_complex:
+        raise RuntimeError("vdot: complex tensors are not supported by tapegrad")
+    return dot(input, other)
 
 
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
     """torch.outer / torch.ger: input[i] * vec2[j]; dtypes promote as for `*`."""
+    if out is not None:
+        return into(out, outer, input, vec2)
     for name, t in (("self", input), ("vec2", vec2)):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
@@ -146,8 +161,10 @@ def outer(input, vec2):
 ger = outer
 
 
-def inner(input, other):
+def inner(input, other, *, out=None):
     """torch.inner: sum over the last dimension of both; shape input[:-1] + other[:-1]."""
+    if out is not None:
+        return into(out, inner, input, other)
     if input.ndim == 0 or other.ndim == 0:
         return mul(input, other)
     if input.shape[-1] != other.shape[-1]:

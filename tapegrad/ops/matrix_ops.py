@@ -15,6 +15,7 @@ from .elementwise import where
 from .indexing import index_prim, unindex
 from .join import stack
 from .linalg import einsum
+from .out import into, into_named
 from .reduction import sum as _sum
 from .shape import broadcast_to, flip, movedim, reshape_prim, transpose, unsqueeze
 from .statistics import norm
@@ -85,9 +86,11 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return out if (d1, d2) == (n - 2, n - 1) else movedim(out, (-2, -1), (d1, d2))
 
 
-def diag(input, diagonal=0):
+def diag(input, diagonal=0, *, out=None):
     """torch.diag: a 1-d tensor as the `diagonal` of a square matrix, or the `diagonal` of a
     2-d tensor."""
+    if out is not None:
+        return into(out, diag, input, diagonal)
     if input.ndim == 1:
         return diag_embed(input, diagonal)
     if input.ndim == 2:
@@ -105,13 +108,17 @@ def _triangle(input, diagonal, keep, op):
     return where(mask, input, False if input._data.dtype == np.bool_ else 0)
 
 
-def triu(input, diagonal=0):
+def triu(input, diagonal=0, *, out=None):
     """torch.triu: zeros below the `diagonal` of the last two dimensions."""
+    if out is not None:
+        return into(out, triu, input, diagonal)
     return _triangle(input, diagonal, np.triu, "triu")
 
 
-def tril(input, diagonal=0):
+def tril(input, diagonal=0, *, out=None):
     """torch.tril: zeros above the `diagonal` of the last two dimensions."""
+    if out is not None:
+        return into(out, tril, input, diagonal)
     return _triangle(input, diagonal, np.tril, "tril")
 
 
@@ -123,8 +130,10 @@ def trace(input):
 
 
 # ---- products ----------------------------------------------------------------------------------
-def kron(input, other):
+def kron(input, other, *, out=None):
     """torch.kron: the Kronecker product (the shorter shape gets leading 1s)."""
+    if out is not None:
+        return into(out, kron, input, other)
     nd = max(input.ndim, other.ndim)
     sa = (1,) * (nd - input.ndim) + tuple(input.shape)
     sb = (1,) * (nd - other.ndim) + tuple(other.shape)
@@ -149,9 +158,11 @@ def _tensordot_dims(dims, na, nb):
     return [_dim(d, na, "tensordot") for d in da], [_dim(d, nb, "tensordot") for d in db]
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a, b, dims=2, out=None):
     """torch.tensordot: contract dims of `a` with dims of `b` (an int: a's last and b's first
-    `dims`), through einsum."""
+    `dims`), through einsum; written into `out` if given."""
+    if out is not None:
+        return into_named(out, "tensordot", tensordot, a, b, dims)
     da, db = _tensordot_dims(dims, a.ndim, b.ndim)
     if a.ndim + b.ndim - len(da) > 52:
         raise RuntimeError("tensordot: too many dimensions")
@@ -169,9 +180,11 @@ def tensordot(a, b, dims=2):
     return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(rhs)}", a, b)
 
 
-def cross(input, other, dim=None):
+def cross(input, other, dim=None, *, out=None):
     """torch.cross: the cross product of 3-vectors along `dim` (by default the first dimension
     of size 3); the inputs broadcast."""
+    if out is not None:
+        return into(out, cross, input, other, dim)
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     try:

@@ -11,6 +11,7 @@ from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from .elementwise import _integral, _dtype_of, clamp, div, sub, where
 from .activation import _sigmoid
+from .out import into
 from .unary import _const, _data, _floating, _zeros
 
 
@@ -22,9 +23,9 @@ def _float_only(name, x, y):
 
 
 @primitive("hypot", uses_out=True, raw=True)
-def hypot(x, y):
+def hypot(input, other):
     """torch.hypot: sqrt(input**2 + other**2) without overflow."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     _float_only("hypot", x, y)
     return np.hypot(x, y)
 
@@ -36,9 +37,9 @@ defvjp(hypot,
 
 
 @primitive("logaddexp", raw=True)
-def logaddexp(x, y):
+def logaddexp(input, other):
     """torch.logaddexp: log(exp(input) + exp(other))."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     _float_only("logaddexp", x, y)
     return np.logaddexp(x, y)
 
@@ -50,9 +51,9 @@ defvjp(logaddexp,
 
 
 @primitive("logaddexp2", raw=True)
-def logaddexp2(x, y):
+def logaddexp2(input, other):
     """torch.logaddexp2: log2(2**input + 2**other)."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     _float_only("logaddexp2", x, y)
     return np.logaddexp2(x, y)
 
@@ -63,9 +64,9 @@ defvjp(logaddexp2,
 
 
 @primitive("copysign", raw=True)
-def copysign(x, y):
+def copysign(input, other):
     """torch.copysign: |input| with the sign of other (integers give the default float)."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     return np.copysign(_floating(x), _floating(y))
 
 
@@ -91,9 +92,9 @@ def signbit(input):
 
 
 @primitive("fmax", raw=True)
-def fmax(x, y):
+def fmax(input, other):
     """torch.fmax: the elementwise maximum, NaN only where both are NaN."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     return np.fmax(x, y)
 
 
@@ -110,9 +111,9 @@ defvjp(fmax,
 
 
 @primitive("fmin", raw=True)
-def fmin(x, y):
+def fmin(input, other):
     """torch.fmin: the elementwise minimum, NaN only where both are NaN."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     return np.fmin(x, y)
 
 
@@ -136,8 +137,10 @@ def rsub(input, other, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-def divide(input, other, *, rounding_mode=None):
+def divide(input, other, *, rounding_mode=None, out=None):
     """torch.divide: div."""
+    if out is not None:
+        return into(out, divide, input, other, rounding_mode=rounding_mode)
     if rounding_mode is None:
         return div(input, other)
     return div(input, other, rounding_mode=rounding_mode)

@@ -17,6 +17,7 @@ from .._state import own_counter
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import where, maximum, minimum
+from .out import into, into_plain
 from .shape import broadcast_to, reshape_prim
 from .unary import exp
 
@@ -80,8 +81,10 @@ defvjp(_sum, lambda g, out, x, dims=None, keepdim=False, dtype=None:
        broadcast_to(_keep(g, _data(x).shape, dims, keepdim), _data(x).shape))
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.sum over `dim` (every dim by default); integer and bool tensors sum to int64."""
+    if out is not None:
+        return into(out, sum, input, dim, keepdim, dtype=dtype)
     return _sum(input, dims=_dims(dim, input._data.ndim, "sum"), keepdim=keepdim,
                 dtype=as_dtype(dtype))
 
@@ -100,8 +103,10 @@ def _mean_grad(g, out, x, dims=None, keepdim=False, dtype=None):
 defvjp(_mean, _mean_grad)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.mean over `dim`; integer tensors need a floating `dtype`, as in PyTorch."""
+    if out is not None:
+        return into(out, mean, input, dim, keepdim, dtype=dtype)
     dtype = as_dtype(dtype)
     if dtype is None and input._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
@@ -165,13 +170,17 @@ def _extremes(input, dim, keepdim, op, op_name):
     return op(input, dims=dims, keepdim=keepdim)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, out=None):
     """torch.amax: the largest values over `dim` (every dim by default); ties share the gradient."""
+    if out is not None:
+        return into(out, amax, input, dim, keepdim)
     return _extremes(input, dim, keepdim, _amax, "amax")
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, out=None):
     """torch.amin: the smallest values over `dim`; ties share the gradient."""
+    if out is not None:
+        return into(out, amin, input, dim, keepdim)
     return _extremes(input, dim, keepdim, _amin, "amin")
 
 
@@ -226,9 +235,11 @@ def _whole(input, op, op_name):
     return op(input)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
     """torch.max: the largest value (0-d, ties share the gradient); `(values, indices)` along
     an int `dim` (the gradient goes to the index); `maximum(input, other)` given a tensor."""
+    if out is not None:
+        return into(out, max, input, dim, keepdim, other=other)
     if isinstance(dim, Tensor) or other is not None:
         return maximum(input, dim if other is None else other)
     if dim is None:
@@ -236,8 +247,10 @@ def max(input, dim=None, keepdim=False, *, other=None):
     return _along(input, dim, keepdim, np.argmax, _max_at, max_result, "max")
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
     """torch.min: the smallest value, `(values, indices)` along `dim`, or minimum(input, other)."""
+    if out is not None:
+        return into(out, min, input, dim, keepdim, other=other)
     if isinstance(dim, Tensor) or other is not None:
         return minimum(input, dim if other is None else other)
     if dim is None:
@@ -259,13 +272,17 @@ def _arg(input, dim, keepdim, argfn, op_name):
     return _leaf(argfn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, out=None):
     """torch.argmax: index of the first largest value (in the flattened input if dim is None)."""
+    if out is not None:
+        return into_plain(out, argmax, input, dim, keepdim)
     return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, out=None):
     """torch.argmin: index of the first smallest value (in the flattened input if dim is None)."""
+    if out is not None:
+        return into_plain(out, argmin, input, dim, keepdim)
     return _arg(input, dim, keepdim, np.argmin, "argmin")
 
 
@@ -303,8 +320,10 @@ def _prod_others(x, zero, dims):
 defvjp(_prod, _prod_grad)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.prod over `dim` (every dim by default; a sequence of dims is accepted too)."""
+    if out is not None:
+        return into(out, prod, input, dim, keepdim, dtype=dtype)
     return _prod(input, dims=_dims(dim, input._data.ndim, "prod"), keepdim=keepdim,
                  dtype=as_dtype(dtype))
 
@@ -330,8 +349,10 @@ defvjp(_logsumexp, lambda g, out, x, dims=None, keepdim=False:
        _keep(g, _data(x).shape, dims, keepdim) * exp(x - _keep(out, _data(x).shape, dims, keepdim)))
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False, *, out=None):
     """torch.logsumexp: log(sum(exp(input))) over `dim`, shifted by the max for stability."""
+    if out is not None:
+        return into(out, logsumexp, input, dim, keepdim)
     return _logsumexp(input, dims=_dims(dim, input._data.ndim, "logsumexp"), keepdim=keepdim)
 
 
@@ -342,13 +363,17 @@ def _truth(input, dim, keepdim, name):
     return _leaf(r.astype(np.uint8) if a.dtype == np.uint8 else r)   # uint8 stays uint8
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, out=None):
     """torch.all: whether every element (along `dim`) is nonzero; a bool tensor."""
+    if out is not None:
+        return into_plain(out, all, input, dim, keepdim)
     return _truth(input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, out=None):
     """torch.any: whether some element (along `dim`) is nonzero; a bool tensor."""
+    if out is not None:
+        return into_plain(out, any, input, dim, keepdim)
     return _truth(input, dim, keepdim, "any")
 
 

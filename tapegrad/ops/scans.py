@@ -14,6 +14,7 @@ from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from .elementwise import where
 from .indexing import gather
+from .out import into
 from .reduction import _const, _data, _dims, sum as _sum
 from .unary import abs as _abs, exp, log
 
@@ -39,13 +40,17 @@ def _running(input, dim, ufunc, result, op):
     return result(gather(input, d, idx), _leaf(idx))
 
 
-def cummax(input, dim):
+def cummax(input, dim, *, out=None):
     """torch.cummax: (running maxima along `dim`, the index each came from)."""
+    if out is not None:
+        return into(out, cummax, input, dim)
     return _running(input, dim, np.maximum, cummax_result, "cummax")
 
 
-def cummin(input, dim):
+def cummin(input, dim, *, out=None):
     """torch.cummin: (running minima along `dim`, the index each came from)."""
+    if out is not None:
+        return into(out, cummin, input, dim)
     return _running(input, dim, np.minimum, cummin_result, "cummin")
 
 
@@ -81,23 +86,29 @@ def _logcumsumexp_grad(g, out, x, dim=0, reverse=False):
 defvjp(_logcumsumexp, _logcumsumexp_grad)
 
 
-def logcumsumexp(input, dim):
+def logcumsumexp(input, dim, *, out=None):
     """torch.logcumsumexp: log(cumsum(exp(input))) along `dim`, without overflow."""
+    if out is not None:
+        return into(out, logcumsumexp, input, dim)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for {input.dtype}')
     return _logcumsumexp(input, dim=_dim(dim, input.ndim, "logcumsumexp"))
 
 
 # ---- NaN-skipping reductions -------------------------------------------------------------------
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.nansum: sum with NaNs counted as zero (their gradient is 0)."""
+    if out is not None:
+        return into(out, nansum, input, dim, keepdim, dtype=dtype)
     a = input._data
     x = where(np.isnan(a), 0.0, input) if a.dtype.kind == "f" and np.isnan(a).any() else input
     return _sum(x, dim, keepdim, dtype=dtype)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.nanmean: the mean of the entries that are not NaN (nansum / their count)."""
+    if out is not None:
+        return into(out, nanmean, input, dim, keepdim, dtype=dtype)
     a = input._data
     if a.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "

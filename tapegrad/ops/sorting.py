@@ -14,6 +14,7 @@ from .._convert import _dim
 from .._tensor import Tensor, _leaf
 from ..primitives import primitive, defvjp
 from .indexing import gather
+from .out import into
 from .reduction import _check_nonempty, _evenly
 from .shape import reshape_prim, movedim, squeeze
 
@@ -47,8 +48,10 @@ def _pick(input, idx, d, keepdim):
 
 
 # ---- sort --------------------------------------------------------------------------------------
-def sort(input, dim=-1, descending=False, *, stable=False):
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     """torch.sort: (values, indices) along `dim`; always stable, NaN sorts as the largest."""
+    if out is not None:
+        return into(out, sort, input, dim, descending, stable=stable)
     a = input._data
     d = _dim(dim, a.ndim, "sort")
     idx = _argsort(a, d, descending) if a.ndim else np.zeros((), np.int64)
@@ -64,14 +67,18 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
                  else np.zeros((), np.int64))
 
 
-def msort(input):
+def msort(input, *, out=None):
     """torch.msort: sort along the first dimension, values only."""
+    if out is not None:
+        return into(out, msort, input)
     return sort(input, 0).values
 
 
-def topk(input, k, dim=None, largest=True, sorted=True):
+def topk(input, k, dim=None, largest=True, sorted=True, *, out=None):
     """torch.topk: the k largest (or smallest) values along `dim` (the last by default) and
     their indices, in sorted order; ties keep input order."""
+    if out is not None:
+        return into(out, topk, input, k, dim, largest, sorted)
     a = input._data
     d = _dim(-1 if dim is None else dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
@@ -84,9 +91,11 @@ def topk(input, k, dim=None, largest=True, sorted=True):
     return topk_result(*_pick(input, idx, d, True))
 
 
-def kthvalue(input, k, dim=None, keepdim=False):
+def kthvalue(input, k, dim=None, keepdim=False, *, out=None):
     """torch.kthvalue: the k-th smallest value along `dim` (the last by default) and its
     index. (Among tied values the index may differ from PyTorch's, whose choice is unstable.)"""
+    if out is not None:
+        return into(out, kthvalue, input, k, dim, keepdim)
     a = input._data
     d = _dim(-1 if dim is None else dim, a.ndim, "kthvalue")
     n = a.shape[d] if a.ndim else 1
@@ -147,14 +156,18 @@ def _median(input, dim, keepdim, skip_nan, op, result):
     return result(*_pick(input, _median_index(a, d, skip_nan), d, keepdim))
 
 
-def median(input, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False, *, out=None):
     """torch.median: the lower median of all entries (0-d; ties share the gradient), or
     (values, indices) along `dim`. NaN propagates."""
+    if out is not None:
+        return into(out, median, input, dim, keepdim)
     return _median(input, dim, keepdim, False, "median", median_result)
 
 
-def nanmedian(input, dim=None, keepdim=False):
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """torch.nanmedian: median ignoring NaNs (NaN where a slice has nothing else)."""
+    if out is not None:
+        return into(out, nanmedian, input, dim, keepdim)
     return _median(input, dim, keepdim, True, "nanmedian", nanmedian_result)
 
 
@@ -177,8 +190,10 @@ def _mode_index(a, d):
     return np.moveaxis(last, -1, d)
 
 
-def mode(input, dim=-1, keepdim=False):
+def mode(input, dim=-1, keepdim=False, *, out=None):
     """torch.mode: (values, indices) of the most frequent value along `dim`."""
+    if out is not None:
+        return into(out, mode, input, dim, keepdim)
     a = input._data
     d = _dim(dim, a.ndim, "mode")
     if not a.ndim:
@@ -248,14 +263,18 @@ def _q_layout(out, qa, keepdim, shape):
     return squeeze(out, 0) if qa.ndim == 0 else out
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """torch.quantile: the q-th quantiles (q a number or a 1-d tensor, which then leads the
     result) over `dim` or all entries; NaN if a slice holds a NaN."""
+    if out is not None:
+        return into(out, quantile, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """torch.nanquantile: quantile ignoring NaNs (NaN where a slice has nothing else)."""
+    if out is not None:
+        return into(out, nanquantile, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 

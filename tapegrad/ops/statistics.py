@@ -10,6 +10,7 @@ import numpy as np
 
 from ..primitives import primitive, defvjp
 from .elementwise import where
+from .out import into
 from .reduction import _amax, _amin, _check_nonempty, _count, _data, _dims, _keep, _mean, _sum
 from .unary import sign, abs as _abs
 
@@ -57,24 +58,32 @@ def _moments(input, dim, unbiased, keepdim, correction, op):
                 correction=1 if correction is None else correction)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """torch.var: sum((x - mean)**2) / (N - correction) over `dim`; correction 1 by default."""
+    if out is not None:
+        return into(out, var, input, dim, unbiased, keepdim, correction=correction)
     return _var(input, **_moments(input, dim, unbiased, keepdim, correction, "var"))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """torch.std: sqrt(var); its gradient is 0 where std is 0, as in PyTorch."""
+    if out is not None:
+        return into(out, std, input, dim, unbiased, keepdim, correction=correction)
     return _std(input, **_moments(input, dim, unbiased, keepdim, correction, "std"))
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """torch.var_mean: (var, mean) over the same dims."""
+    if out is not None:
+        return into(out, var_mean, input, dim, unbiased, keepdim, correction=correction)
     kw = _moments(input, dim, unbiased, keepdim, correction, "var_mean")
     return _var(input, **kw), _mean(input, dims=kw["dims"], keepdim=keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """torch.std_mean: (std, mean) over the same dims."""
+    if out is not None:
+        return into(out, std_mean, input, dim, unbiased, keepdim, correction=correction)
     kw = _moments(input, dim, unbiased, keepdim, correction, "std_mean")
     return _std(input, **kw), _mean(input, dims=kw["dims"], keepdim=keepdim)
 

@@ -11,81 +11,81 @@ from .unary import _data, _floating, rsqrt
 
 
 @primitive("asin", raw=True)
-def asin(x):
+def asin(input):
     """torch.asin."""
-    return np.arcsin(_floating(x))
+    return np.arcsin(_floating(input))
 
 
 defvjp(asin, lambda g, out, x: g * rsqrt(1 - x * x))
 
 
 @primitive("acos", raw=True)
-def acos(x):
+def acos(input):
     """torch.acos."""
-    return np.arccos(_floating(x))
+    return np.arccos(_floating(input))
 
 
 defvjp(acos, lambda g, out, x: -g * rsqrt(1 - x * x))
 
 
 @primitive("atan", raw=True)
-def atan(x):
+def atan(input):
     """torch.atan."""
-    return np.arctan(_floating(x))
+    return np.arctan(_floating(input))
 
 
 defvjp(atan, lambda g, out, x: g / (x * x + 1))
 
 
 @primitive("sinh", raw=True)
-def sinh(x):
+def sinh(input):
     """torch.sinh."""
-    return np.sinh(_floating(x))
+    return np.sinh(_floating(input))
 
 
 defvjp(sinh, lambda g, out, x: g * cosh(x))
 
 
 @primitive("cosh", raw=True)
-def cosh(x):
+def cosh(input):
     """torch.cosh."""
-    return np.cosh(_floating(x))
+    return np.cosh(_floating(input))
 
 
 defvjp(cosh, lambda g, out, x: g * sinh(x))
 
 
 @primitive("asinh", raw=True)
-def asinh(x):
+def asinh(input):
     """torch.asinh."""
-    return np.arcsinh(_floating(x))
+    return np.arcsinh(_floating(input))
 
 
 defvjp(asinh, lambda g, out, x: g * rsqrt(x * x + 1))
 
 
 @primitive("acosh", raw=True)
-def acosh(x):
+def acosh(input):
     """torch.acosh."""
-    return np.arccosh(_floating(x))
+    return np.arccosh(_floating(input))
 
 
 defvjp(acosh, lambda g, out, x: g * rsqrt(x * x - 1))
 
 
 @primitive("atanh", raw=True)
-def atanh(x):
+def atanh(input):
     """torch.atanh."""
-    return np.arctanh(_floating(x))
+    return np.arctanh(_floating(input))
 
 
 defvjp(atanh, lambda g, out, x: g / (1 - x * x))
 
 
 @primitive("atan2", raw=True)
-def atan2(x, y):
+def atan2(input, other):
     """torch.atan2(input, other): the angle of the point (other, input)."""
-    x, y = promote(x, y)
+    x, y = promote(input, other)
     return np.arctan2(_floating(x), _floating(y))
 
 

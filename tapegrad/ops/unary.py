@@ -13,6 +13,7 @@ from scipy import special
 from ..dtypes import get_default_dtype
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
+from .out import into
 
 
 def _floating(x):
@@ -193,8 +194,10 @@ def round(input, decimals=0):
 defvjp(round, lambda g, out, x, decimals=0: _zeros(g), reads=((),))
 
 
-def frac(input):
+def frac(input, *, out=None):
     """torch.frac: input - trunc(input)."""
+    if out is not None:
+        return into(out, frac, input)
     return input - trunc(input)
 
 

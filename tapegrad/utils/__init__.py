@@ -1,2 +1,2 @@
-"""torch.utils: data loading."""
-from . import data  # noqa: F401
+"""torch.utils: data loading and benchmarking."""
+from . import data, benchmark  # noqa: F401

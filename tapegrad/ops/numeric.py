@@ -1,0 +1,65 @@
+"""torch.exp2, sgn, nan_to_num, isposinf, isneginf, and the aliases subtract and multiply.
+Forward and VJP side by side; rules are tapegrad ops, so they differentiate again."""
+import math
+
+import numpy as np
+
+from .._tensor import _leaf, Tensor
+from ..primitives import primitive, defvjp
+from .comparison import isfinite
+from .elementwise import sub, mul
+from .unary import _floating, sign
+
+subtract = sub          # torch.subtract(input, other, *, alpha=1)
+multiply = mul          # torch.multiply(input, other)
+
+
+@primitive("exp2", uses_out=True, raw=True)
+def exp2(input):
+    """torch.exp2: 2 ** input, elementwise."""
+    return np.exp2(_floating(input))
+
+
+defvjp(exp2, lambda g, out, x: g * out * math.log(2), reads=((-1,),))
+
+
+def sgn(input):
+    """torch.sgn: sign(x) for real tensors (x / |x| is for complex ones, which tapegrad lacks)."""
+    return sign(input)
+
+
+def _limits(a, posinf, neginf):
+    info = np.finfo(a.dtype)
+    return (info.max if posinf is None else posinf), (info.min if neginf is None else neginf)
+
+
+@primitive("nan_to_num", raw=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """torch.nan_to_num: NaN, +inf and -inf replaced (by 0 and the dtype's largest and
+    smallest finite values unless given); integer tensors come back unchanged."""
+    a = np.asarray(input)
+    if a.dtype.kind != "f":
+        return a.copy()
+    hi, lo = _limits(a, posinf, neginf)
+    return np.nan_to_num(a, nan=0.0 if nan is None else nan, posinf=hi, neginf=lo)
+
+
+# the replaced entries are constants: their gradient is 0, as in PyTorch
+defvjp(nan_to_num, lambda g, out, x, nan=0.0, posinf=None, neginf=None: g * isfinite(x))
+
+
+def _classify(name, test):
+    def fn(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                            f"{type(input).__name__}")
+        return _leaf(test(input._data))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.{name}: a bool tensor, True where input is {name[2:-3]} infinity."
+    return fn
+
+
+isposinf = _classify("isposinf", np.isposinf)
+isneginf = _classify("isneginf", np.isneginf)
+
+__all__ = ["subtract", "multiply", "exp2", "sgn", "nan_to_num", "isposinf", "isneginf"]
