@@ -5,7 +5,7 @@ from . import dtypes
 from ._convert import infer, size_of
 from ._types import Device
 from ._tensor import Tensor, _leaf, legacy_new, unwrap
-from .ops.out import check_out, scalar_name, write_out
+from .primitives import check_out, scalar_name, write_out
 
 def manual_seed(seed):
     """Seed the global generator (a NumPy PCG64 Generator; streams differ from PyTorch's)."""

@@ -1,6 +1,6 @@
 """PyTorch's `out=` keyword for composite functions (primitive ops take it in `_make_op`):
 refused while anything requires grad, else the result is written into `out` and returned."""
-from ..primitives import check_out, write_out  # noqa: F401  (for callers' use)
+from ..primitives import check_out, write_out
 
 
 def into(out, fn, *args, **kwargs):
