@@ -77,7 +77,6 @@ class Primitive:
         if inputs is None:
             return
         if self.saves or self.reads is not None and self.read_by(entry):
-            entry.routes = routes(inputs, entry.seq)
             entry.inputs = entry.out = None
             return
         entry.out = _NO_OUT if self.n_out == 1 else (None,) * self.n_out   # unread now
@@ -121,22 +120,6 @@ class Primitive:
             else:
                 grads.append(None)
         return grads
-
-
-def routes(inputs, seq):
-    """Where each input of an entry recorded at `seq` came from, holding no value: (its entry,
-    output index), or (None, id) for a leaf. A released entry keeps these, so that a later
-    `grad` can tell whether it lies on a path to what it asks for (and then raises that the
-    graph was freed, rather than report no gradient)."""
-    out = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            xe = x._entry
-            while xe is not None and xe.seq >= seq:     # rebased since: its state then
-                x = xe.prev[x._index]
-                xe = x._entry
-            out.append((xe, x._index) if xe is not None else (None, id(x)))
-    return out
 
 
 _NO_MEMORY = np.zeros(16, np.uint8)    # room for one element of any dtype

@@ -128,10 +128,8 @@ class Entry:
     """
 
     # rare attributes default to the class attributes below (see Tensor)
-    # `routes`: once released, where its inputs came from (`primitives.routes`), set by the
-    # replay that released it
-    __slots__ = ("prim", "inputs", "params", "out", "n_out", "seq", "owner", "routes",
-                 "__dict__", "__weakref__")
+    __slots__ = ("prim", "inputs", "params", "out", "n_out", "seq", "owner", "__dict__",
+                 "__weakref__")
     hooks = None        # output index -> hooks on that output's gradient ({} for retain_grad)
     retained = None     # output index -> weak reference to a tensor that retains its grad
     out_counters = None     # version counter(s) of the outputs, for rules that read `out`

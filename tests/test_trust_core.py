@@ -600,11 +600,16 @@ def test_grad_through_a_freed_graph_raises_even_with_allow_unused():
             T.autograd.grad(y, [c], **kw)
 
 
-def test_grad_past_a_freed_part_that_does_not_lead_to_the_input_works_as_in_torch():
+def test_grad_past_a_freed_part_raises_where_torch_could_skip_it():
+    """A deliberate difference (README): a released entry no longer knows where its inputs
+    came from, so `grad` reaching it raises even when, as here, it does not lead to the input
+    asked for (torch returns w's gradient); it never answers "no gradient" wrongly."""
     x, w = T.ones(3, requires_grad=True), T.ones(3, requires_grad=True)
     inter = x * 2
-    inter.exp().sum().backward()             # frees exp's saved values
-    (gw,) = T.autograd.grad((inter.exp() * w).sum(), [w])
-    assert T.allclose(gw, inter.exp().detach())
+    inter.exp().sum().backward()             # frees the saved values of mul and exp
+    (gw,) = T.autograd.grad((inter.detach().exp() * w).sum(), [w])      # detached: fine
+    assert T.allclose(gw, inter.detach().exp())
+    with pytest.raises(RuntimeError, match="second time"):
+        T.autograd.grad((inter.exp() * w).sum(), [w])
     with pytest.raises(RuntimeError, match="second time"):      # x is behind the freed mul
         T.autograd.grad((inter * w).sum(), [x])
