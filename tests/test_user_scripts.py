@@ -109,3 +109,101 @@ def test_policy_gradient_learns_the_better_arm():
         loss.backward()
         optimizer.step()
     assert torch.softmax(logits, dim=0).argmax().item() == 2
+
+
+def test_tensors_tutorial():
+    # "Tensors" (the 60-minute blitz): creation, attributes, indexing, joining, arithmetic,
+    # in-place ops and the NumPy bridge
+    import numpy as np
+    data = [[1, 2], [3, 4]]
+    x_data = torch.tensor(data)
+    x_np = torch.from_numpy(np.array(data))
+    x_ones = torch.ones_like(x_data)
+    x_rand = torch.rand_like(x_data, dtype=torch.float)
+    shape = (2, 3,)
+    rand_tensor, ones_tensor, zeros_tensor = torch.rand(shape), torch.ones(shape), torch.zeros(shape)
+    tensor = torch.rand(3, 4)
+    assert tensor.shape == torch.Size([3, 4]) and tensor.dtype == torch.float32
+    assert str(tensor.device) == "cpu"
+    if torch.accelerator.is_available():
+        tensor = tensor.to(torch.accelerator.current_accelerator())
+    tensor = torch.ones(4, 4)
+    tensor[:, 1] = 0
+    t1 = torch.cat([tensor, tensor, tensor], dim=1)
+    y1 = tensor @ tensor.T
+    y2 = tensor.matmul(tensor.T)
+    y3 = torch.rand_like(y1)
+    torch.matmul(tensor, tensor.T, out=y3)
+    z1 = tensor * tensor
+    z3 = torch.rand_like(tensor)
+    torch.mul(tensor, tensor, out=z3)
+    agg = tensor.sum()
+    agg_item = agg.item()
+    tensor.add_(5)
+    t = torch.ones(5)
+    n = t.numpy()
+    t.add_(1)
+    assert (n == 2).all()                       # the NumPy array shares the tensor's memory
+    n = np.ones(5)
+    t = torch.from_numpy(n)
+    np.add(n, 1, out=n)
+    assert t.tolist() == [2.0] * 5
+    assert t1.shape == (4, 12) and torch.equal(y1, y2) and torch.equal(y1, y3)
+    assert torch.equal(z1, z3) and agg_item == 12.0 and x_np.dtype == torch.int64
+    assert x_ones.dtype == torch.int64 and x_rand.dtype == torch.float32
+    assert rand_tensor.shape == ones_tensor.shape == zeros_tensor.shape == (2, 3)
+
+
+def test_neural_networks_tutorial_lenet():
+    # "Neural Networks" (the 60-minute blitz): LeNet with the functional API, zero_grad,
+    # a loss, backward, and the manual SGD update before torch.optim
+    import tapegrad.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, input):
+            c1 = F.relu(self.conv1(input))
+            s2 = F.max_pool2d(c1, (2, 2))
+            c3 = F.relu(self.conv2(s2))
+            s4 = F.max_pool2d(c3, 2)
+            s4 = torch.flatten(s4, 1)
+            f5 = F.relu(self.fc1(s4))
+            f6 = F.relu(self.fc2(f5))
+            return self.fc3(f6)
+
+    torch.manual_seed(4)
+    net = Net()
+    params = list(net.parameters())
+    assert len(params) == 10 and params[0].size() == (6, 1, 5, 5)
+    input = torch.randn(1, 1, 32, 32)
+    out = net(input)
+    net.zero_grad()
+    out.backward(torch.randn(1, 10))
+    target = torch.randn(10).view(1, -1)
+    criterion = nn.MSELoss()
+    loss = criterion(net(input), target)
+    # the tutorial prints a few steps back along the graph (names differ: the MSE is composed)
+    assert loss.grad_fn.next_functions[0][0].next_functions is not None
+    net.zero_grad()
+    assert net.conv1.bias.grad is None
+    loss.backward()
+    assert net.conv1.bias.grad.shape == (6,)
+    learning_rate = 0.01
+    for f in net.parameters():
+        f.data.sub_(f.grad.data * learning_rate)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    first = None
+    for _ in range(20):
+        optimizer.zero_grad()
+        loss = criterion(net(input), target)
+        first = first or loss.item()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first
