@@ -207,3 +207,110 @@ def test_neural_networks_tutorial_lenet():
         loss.backward()
         optimizer.step()
     assert loss.item() < first
+
+
+def test_quickstart_build_model_train_loop_and_save(tmp_path):
+    # "Quickstart" / "Build the Neural Network" / "Optimizing Model Parameters" /
+    # "Save and Load the Model", on a synthetic FashionMNIST-shaped dataset
+    from tapegrad.utils.data import DataLoader, Dataset, random_split
+
+    class Synthetic(Dataset):
+        def __init__(self, n):
+            g = torch.Generator().manual_seed(5)
+            self.labels = torch.randint(0, 10, (n,), generator=g)
+            self.images = torch.randn(n, 1, 28, 28, generator=g) * 0.1
+            self.images[torch.arange(n), 0, 2 * self.labels] += 1.0     # a row per class
+
+        def __len__(self):
+            return len(self.labels)
+
+        def __getitem__(self, idx):
+            return self.images[idx], self.labels[idx]
+
+    training_data, test_data = random_split(Synthetic(320), [256, 64])
+    train_dataloader = DataLoader(training_data, batch_size=64, shuffle=True)
+    test_dataloader = DataLoader(test_data, batch_size=64)
+    for X, y in test_dataloader:
+        assert X.shape == (64, 1, 28, 28) and y.dtype == torch.int64
+        break
+    device = torch.accelerator.current_accelerator().type \
+        if torch.accelerator.is_available() else "cpu"
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(
+                nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                nn.Linear(512, 10))
+
+        def forward(self, x):
+            return self.linear_relu_stack(self.flatten(x))
+
+    model = NeuralNetwork().to(device)
+    logits = model(torch.rand(1, 28, 28, device=device))
+    pred_probab = nn.Softmax(dim=1)(logits)
+    assert pred_probab.argmax(1).shape == (1,)
+    for name, param in model.named_parameters():
+        assert param.requires_grad and name.startswith("linear_relu_stack.")
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+
+    def train(dataloader, model, loss_fn, optimizer):
+        model.train()
+        for batch, (X, y) in enumerate(dataloader):
+            X, y = X.to(device), y.to(device)
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+    def test(dataloader, model, loss_fn):
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for X, y in dataloader:
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+        return test_loss / len(dataloader), correct / len(dataloader.dataset)
+
+    first, _ = test(test_dataloader, model, loss_fn)
+    for t in range(5):
+        train(train_dataloader, model, loss_fn, optimizer)
+    last, accuracy = test(test_dataloader, model, loss_fn)
+    assert last < first and accuracy > 0.5
+    torch.save(model.state_dict(), tmp_path / "model.pth")
+    model2 = NeuralNetwork().to(device)
+    model2.load_state_dict(torch.load(tmp_path / "model.pth", weights_only=True))
+    model2.eval()
+    x = test_data[0][0]
+    with torch.no_grad():
+        assert torch.equal(model2(x), model.eval()(x))
+
+
+def test_autograd_tutorial_jacobian_products_and_detach():
+    # "Automatic Differentiation with torch.autograd"
+    x = torch.ones(5)
+    y = torch.zeros(3)
+    w = torch.randn(5, 3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    z = torch.matmul(x, w) + b
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    assert z.grad_fn is not None and loss.grad_fn is not None
+    loss.backward()
+    assert w.grad.shape == (5, 3) and b.grad.shape == (3,)
+    with torch.no_grad():
+        z = torch.matmul(x, w) + b
+    assert not z.requires_grad
+    z_det = (torch.matmul(x, w) + b).detach()
+    assert not z_det.requires_grad
+    inp = torch.eye(4, 5, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    first = inp.grad.clone()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    assert torch.equal(inp.grad, 2 * first)             # gradients accumulate
+    inp.grad.zero_()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    assert torch.equal(inp.grad, first)
