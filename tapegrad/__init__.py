@@ -19,6 +19,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        multinomial, manual_seed, seed, Generator)
 from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,  # noqa
                        ShortTensor, CharTensor, ByteTensor, BoolTensor)
+from .creation import BFloat16Tensor as _BFloat16Tensor
 from .printing import set_printoptions  # noqa: F401
 from .threads import set_num_threads, get_num_threads  # noqa: F401
 from .ops.elementwise import *  # noqa: F401,F403
@@ -53,7 +54,9 @@ from . import autograd, nn, optim, utils, cuda, models  # noqa: F401
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401
 from . import distributions  # noqa: F401
 from . import testing  # noqa: F401
+from . import profiler  # noqa: F401
 from .io import save, load  # noqa: F401
+from . import serialization  # noqa: F401
 from .rng import initial_seed, get_rng_state, set_rng_state, randint_like  # noqa: F401
 from .special import erf, erfc, erfinv, logit, xlogy  # noqa: F401
 from .linalg.legacy import svd, qr, cholesky, logdet, chain_matmul  # noqa: F401
@@ -77,6 +80,15 @@ int16 = short = _public(_np_dtypes.int16)
 int32 = int = _public(_np_dtypes.int32)
 int64 = long = _public(_np_dtypes.int64)
 bool = _public(_np_dtypes.bool)  # noqa: A001
+if _np_dtypes.ml_dtypes is not None:      # else __getattr__ says what to install
+    bfloat16 = _public(_np_dtypes.bfloat16)
+    BFloat16Tensor = _BFloat16Tensor
+
+
+def __getattr__(name):
+    """Only for torch.bfloat16 without ml_dtypes: an AttributeError naming the package."""
+    hint = f": {_np_dtypes.NO_BFLOAT16}" if name in ("bfloat16", "BFloat16Tensor") else ""
+    raise AttributeError(f"module 'tapegrad' has no attribute '{name}'{hint}")
 
 
 def is_tensor(obj):

@@ -5,7 +5,7 @@ Every method is a function of some lower module (its first argument is the tenso
 from above (as JAX's `register_jax_array_methods` does) keeps `_tensor.py` free of imports
 of the ops, which are written in terms of Tensor. `tapegrad/__init__.py` calls `install()`.
 """
-from . import creation_new, engine, inplace, linalg, type_info
+from . import creation_new, dtypes, engine, inplace, linalg, type_info
 from .linalg import aliases
 from ._tensor import Tensor
 from .tape import Tape
@@ -134,7 +134,7 @@ def _reflected(op):
 
 
 def _rtruediv(self, other):
-    if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
+    if isinstance(other, (int, float)) and dtypes.is_floating(self._data.dtype):
         # as torch: reciprocal, whose rule reads only its result, times the number
         return elementwise.mul(elementwise.reciprocal(self), other)
     return elementwise.div(other, self)

@@ -76,7 +76,7 @@ class Tensor:
         return self._data.itemsize
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return dtypes.is_floating(self._data.dtype)
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -179,7 +179,8 @@ class Tensor:
                                    "If you want to use a computed variable in a subgraph that "
                                    "doesn't require differentiation use var_no_grad = var.detach().")
             return self
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fc" and \
+                not dtypes.is_floating(self._data.dtype):
             raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
                                f"gradients, got {self._data.dtype}")
         if flag and not self._requires_grad:
@@ -231,7 +232,8 @@ class Tensor:
             value = value._data
         elif not isinstance(value, ndarray):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        if self._requires_grad and value.dtype.kind not in "fc":
+        if self._requires_grad and value.dtype.kind not in "fc" and \
+                not dtypes.is_floating(value.dtype):
             raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
                                f"point or complex dtype (got {value.dtype})")
         self._data = value

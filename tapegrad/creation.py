@@ -43,7 +43,7 @@ def _make(arr, dtype, requires_grad, op):
         arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
     t = _leaf(arr)
     if requires_grad:
-        if arr.dtype.kind != "f":
+        if not dtypes.is_floating(arr.dtype):
             raise RuntimeError(f"{op}: only Tensors of floating point dtype can require "
                                f"gradients, got {arr.dtype}")
         t._requires_grad = True
@@ -87,6 +87,9 @@ LongTensor, IntTensor, ShortTensor = map(_tensor_type, ("LongTensor", "IntTensor
                                                         "ShortTensor"))
 CharTensor, ByteTensor, BoolTensor = map(_tensor_type, ("CharTensor", "ByteTensor",
                                                         "BoolTensor"))
+# torch.BFloat16Tensor: only with ml_dtypes (tapegrad's __getattr__ says so without it)
+BFloat16Tensor = _tensor_type("BFloat16Tensor") if "BFloat16Tensor" in dtypes.TENSOR_TYPES \
+    else None
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -211,7 +214,7 @@ def _random(op, draw):
             return _made_into(out, make, dtype, *size, generator=generator, device=device)
         _device(device)
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
-        if dt.kind != "f":
+        if not dtypes.is_floating(dt):
             raise RuntimeError(f"{op}: expected a floating point dtype, got {dt}")
         return _make(draw(numpy_rng(generator), size_of(size, op)).astype(dt), None, requires_grad, op)
     make.__name__ = op

@@ -5,6 +5,11 @@ objects (`tapegrad.float32`, `t.dtype`) that print as PyTorch's but compare and 
 """
 import numpy as np
 
+try:        # torch.bfloat16 is ml_dtypes' bfloat16 (the NumPy dtype JAX uses): optional
+    import ml_dtypes
+except ImportError:
+    ml_dtypes = None
+
 float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
@@ -23,6 +28,24 @@ class _Default:
 
 
 _KNOWN = {float16, float32, float64, int8, uint8, int16, int32, int64, bool}
+_BF16 = None        # bfloat16's NumPy dtype, when ml_dtypes is installed
+if ml_dtypes is not None:
+    bfloat16 = _BF16 = np.dtype(ml_dtypes.bfloat16)
+    _KNOWN.add(bfloat16)
+NO_BFLOAT16 = "torch.bfloat16 needs the ml_dtypes package: pip install ml_dtypes"
+
+
+def is_floating(dt):
+    """Whether NumPy dtype `dt` is a floating point dtype: float16/32/64 or bfloat16 (whose
+    NumPy kind is 'V')."""
+    kind = dt.kind
+    return kind == "f" or kind == "V" and _BF16 is not None and dt == _BF16
+
+
+def wide(dt):
+    """The dtype to compute `dt` in where NumPy lacks a fast loop: float32 for bfloat16 (as
+    PyTorch's CPU kernels accumulate bfloat16 in float32), else `dt` itself."""
+    return float32 if dt.kind == "V" and is_floating(dt) else dt
 
 
 def get_default_dtype():
@@ -33,7 +56,7 @@ def get_default_dtype():
 def set_default_dtype(d):
     """torch.set_default_dtype: the dtype of tensors made from Python floats."""
     d = as_dtype(d)
-    if d.kind != "f":
+    if not is_floating(d):
         raise TypeError(f"set_default_dtype: only floating point types are supported, got {d}")
     _Default.float = d
 
@@ -49,6 +72,8 @@ def as_dtype(d):
         return d
     if isinstance(d, str) and d.startswith("torch."):
         return _from_torch_name(d)
+    if _BF16 is None and isinstance(d, str) and d == "bfloat16":
+        raise TypeError(NO_BFLOAT16)
     if isinstance(getattr(d, "dtype", None), dtype):     # tapegrad.FloatTensor and the like
         return d.dtype.dtype
     if d is _py_float:
@@ -82,9 +107,9 @@ class dtype:
         self.dtype = np_dtype
         self.kind = np_dtype.kind
         self.itemsize = np_dtype.itemsize
-        self.is_floating_point = np_dtype.kind == "f"
+        self.is_floating_point = is_floating(np_dtype)
         self.is_complex = np_dtype.kind == "c"
-        self.is_signed = np_dtype.kind in "fic"
+        self.is_signed = np_dtype.kind in "fic" or self.is_floating_point
         self._name = "torch." + str(np_dtype)
 
     def __repr__(self):
@@ -132,6 +157,8 @@ _PUBLIC = {d: dtype(d) for d in _KNOWN}
 TENSOR_TYPES = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16,
                 "LongTensor": int64, "IntTensor": int32, "ShortTensor": int16,
                 "CharTensor": int8, "ByteTensor": uint8, "BoolTensor": bool}
+if _BF16 is not None:
+    TENSOR_TYPES["BFloat16Tensor"] = _BF16
 _TYPE_NAME = {d: "torch." + n for n, d in TENSOR_TYPES.items()}
 
 
@@ -147,6 +174,8 @@ def _from_torch_name(name):
     if d is None:
         d = _TORCH_ALIASES.get(short)
     if d is None:
+        if _BF16 is None and short in ("bfloat16", "BFloat16Tensor"):
+            raise TypeError(NO_BFLOAT16)
         raise TypeError(f"invalid type: {name!r}")
     return d
 
@@ -154,16 +183,16 @@ def _from_torch_name(name):
 _TORCH_ALIASES = {"float16": float16, "half": float16, "float32": float32, "float": float32,
                   "float64": float64, "double": float64, "int8": int8, "uint8": uint8,
                   "int16": int16, "short": int16, "int32": int32, "int": int32,
-                  "int64": int64, "long": int64, "bool": bool}
+                  "int64": int64, "long": int64, "bool": bool, "bfloat16": _BF16}
 _ndarray = np.ndarray
 
 
-def is_floating(dt):
-    return dt.kind == "f"
+def category(dt):
+    """PyTorch's dtype category: 0 bool, 1 integer, 2 floating (bfloat16 too), 3 complex."""
+    return 2 if dt.kind == "V" and is_floating(dt) else _CATEGORIES[dt.kind]
 
 
-def _category(dt):
-    return {"b": 0, "u": 1, "i": 1, "f": 2}[dt.kind]
+_CATEGORIES = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 _pair_cache = {}
@@ -175,7 +204,7 @@ def _pair(dx, zx, dy, zy):
     key = (dx, zx, dy, zy)
     r = _pair_cache.get(key)
     if r is None:
-        cx, cy = _category(dx), _category(dy)
+        cx, cy = category(dx), category(dy)
         if zx != zy:
             (dz, cz), (dn, cn) = ((dx, cx), (dy, cy)) if zx else ((dy, cy), (dx, cx))
             r = dz if cz > cn else dn

@@ -10,7 +10,7 @@ from heapq import heappush, heappop
 
 import numpy as np
 
-from ._state import state, writes, hooked_leaves
+from ._state import state, writes, hooked_leaves, profiling
 from ._tensor import Tensor, _leaf, fresh
 from .tape import global_tape
 from .ops.conversion import cast
@@ -150,6 +150,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
     foreign = route.foreign
     done = []
     st = state
+    timed = profiling.vjp     # the profiler's timed stand-in for prim.vjp while one runs
     mode = st.grad_enabled
     st.grad_enabled = create_graph
     try:
@@ -201,7 +202,7 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             if e.n_out > 1:
                 gs = [(np.zeros_like(o) if raw else _leaf(np.zeros_like(o))) if g is None else g
                       for g, o in zip(gs, e.out)]
-            grads = prim.vjp(e, gs, raw)
+            grads = prim.vjp(e, gs, raw) if timed is None else timed(prim, e, gs, raw)
             for x, gx in zip(inputs, grads):
                 if gx is None:
                     continue

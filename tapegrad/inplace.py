@@ -27,7 +27,7 @@ def _flat_region(shape, chain):
     return region(np.arange(int(np.prod(shape))).reshape(shape), chain)
 
 
-@primitive("copy_slices", reads_inputs=False, raw=True)
+@primitive("copy_slices", reads_inputs=False, raw=True, grad_fn="torch::autograd::CopySlices")
 def copy_slices(base, value, chain):
     """`base` with `value` written where the view `chain` of it lies (PyTorch's CopySlices)."""
     out = np.array(base, order="C")

@@ -3,6 +3,7 @@
 (a masked_fill written in place: the other elements keep their gradient)."""
 import numpy as np
 
+from .dtypes import is_floating
 from ._tensor import Tensor, _leaf
 from .creation import numpy_rng
 from .inplace import _inplace, _overwrite
@@ -25,7 +26,7 @@ def random_(self, *args, generator=None, **kwargs):
         raise TypeError("random_() takes (from=0, to=None, *, generator=None)")
     bounds = dict(zip(("from", "to") if len(args) == 2 else ("to",), args), **kwargs)
     a = self._data
-    if a.dtype.kind == "f":
+    if is_floating(a.dtype):
         top = 2 ** (np.finfo(a.dtype).nmant + 1) + 1
     elif a.dtype.kind == "b":
         top = 2
@@ -56,7 +57,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     a = self._data
-    if a.dtype.kind != "f":
+    if not is_floating(a.dtype):
         raise RuntimeError(f"exponential_: expected a floating point tensor, got {self.dtype}")
     draw = numpy_rng(generator).exponential(1.0 / lambd, a.shape)
     return _overwrite(self, "exponential_", draw.astype(a.dtype))

@@ -32,12 +32,16 @@ class Primitive:
 
     reads = None     # per input: indices of the inputs its rule reads, -1 for the outputs
     op = None        # the op function that runs it (set by `primitive`)
+    # entry -> PyTorch's node name when it depends on the operands (matmul: MmBackward0,
+    # DotBackward0...); asked only when a name is shown, never while recording
+    grad_fn_for = None
+    run = None       # what the op calls: `forward`, or the profiler's timed stand-in for it
 
     def __init__(self, name, forward=None, n_out=1, reads_inputs=True, uses_out=False,
                  view=False, raw=False, grad_fn=None):
         self.name = name
         self.raw = raw
-        self.forward = forward
+        self.forward = self.run = forward
         self.rules = ()
         self.n_out = n_out
         self.reads_inputs = reads_inputs
@@ -164,6 +168,7 @@ def _make_op(prim):
 
     def op(*args, **params):
         # The hot path of every op: unwrap, run NumPy, record only when an input requires grad.
+        run = prim.run      # the forward itself, unless a profiler is timing it
         if params:
             if "out" in params:
                 return _into(op, prim, args, params)
@@ -186,7 +191,7 @@ def _make_op(prim):
                         fresh(y)
                     rec, wrap = rec or y._requires_grad, True
                     y = y._data
-                out = forward(x, y, **params) if params else forward(x, y)
+                out = run(x, y, **params) if params else run(x, y)
             elif n == 1:
                 x = args[0]
                 if isinstance(x, Tensor):
@@ -194,7 +199,7 @@ def _make_op(prim):
                         fresh(x)
                     rec, wrap = x._requires_grad, True
                     x = x._data
-                out = forward(x, **params) if params else forward(x)
+                out = run(x, **params) if params else run(x)
             else:
                 arrays = []
                 for a in args:
@@ -204,7 +209,7 @@ def _make_op(prim):
                         rec, wrap = rec or a._requires_grad, True
                         a = a._data
                     arrays.append(a)
-                out = forward(*arrays, **params)
+                out = run(*arrays, **params)
         except (ValueError, TypeError) as err:
             raise _op_error(prim, args, err) from None
         if not wrap:

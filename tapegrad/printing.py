@@ -153,7 +153,7 @@ def tensor_repr(t):
             suffixes.append(f"dtype=torch.{a.dtype}")
         body = _body(a, len(prefix))
     if t._entry is not None:
-        suffixes.append(f"grad_fn=<{t._entry.name()}>")
+        suffixes.append(f"grad_fn=<{t._entry.name().rpartition('::')[2]}>")   # CopySlices
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, len(prefix))

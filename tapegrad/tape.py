@@ -12,6 +12,7 @@ import numpy as np
 
 from ._state import FRESH, VersionCounter, own_counter, state, writes, tick
 from ._tensor import Tensor, _leaf, _new
+from .dtypes import is_floating
 
 ndarray = np.ndarray
 _weakref = weakref.ref
@@ -140,10 +141,13 @@ class Entry:
     prev = None
 
     def name(self):
-        return self.prim.grad_fn_name
+        prim = self.prim
+        if prim.grad_fn_for is not None and self.inputs is not None:
+            return prim.grad_fn_for(self)
+        return prim.grad_fn_name     # (also once released: what it named is gone)
 
     def __repr__(self):
-        return f"<{self.prim.grad_fn_name} object at {id(self):#x}>"
+        return f"<{self.name().rpartition('::')[2]} object at {id(self):#x}>"   # CopySlices
 
     @property
     def next_functions(self):
@@ -247,7 +251,7 @@ def record(prim, args, params, out):
     if n == 1:
         if type(out) is not ndarray:
             out = np.asarray(out)
-        if out.dtype.kind not in "fc":
+        if out.dtype.kind not in "fc" and not is_floating(out.dtype):    # (bfloat16: 'V')
             t = _leaf(out)
             if prim.view:
                 link_view(t, prim, args, params)
@@ -277,7 +281,7 @@ def record(prim, args, params, out):
         result = []
         for i, o in enumerate(e.out):
             t = _leaf(o)
-            if o.dtype.kind in "fc":
+            if o.dtype.kind in "fc" or is_floating(o.dtype):
                 t._requires_grad = True
                 t._entry = e
                 t._index = i

@@ -11,10 +11,10 @@ class finfo:
 
     def __init__(self, type=None):      # noqa: A002 (PyTorch's name)
         dt = dtypes.as_dtype(type if type is not None else dtypes.get_default_dtype())
-        if dt.kind != "f":
+        if not dtypes.is_floating(dt):
             raise TypeError(f"torch.finfo() requires a floating point input type, got "
                             f"{dtypes.public(dt)}; use torch.iinfo to handle 'torch.iinfo'")
-        info = np.finfo(dt)
+        info = np.finfo(dt)     # (ml_dtypes teaches np.finfo bfloat16)
         self.bits, self.dtype = info.bits, str(dt)
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
@@ -42,13 +42,10 @@ class iinfo:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def _promote(a, b):
     """PyTorch's promotion of two dtypes: the higher category wins outright (int16 with float16
     is float16, where NumPy says float32); within one category, NumPy's rule agrees."""
-    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    ca, cb = dtypes.category(a), dtypes.category(b)
     return a if ca > cb else b if cb > ca else np.promote_types(a, b)
 
 
@@ -59,7 +56,7 @@ def promote_types(type1, type2):
 
 def can_cast(from_, to):
     """torch.can_cast: False for a cast to a lower category (float to int, int to bool)."""
-    return _CATEGORY[dtypes.as_dtype(from_).kind] <= _CATEGORY[dtypes.as_dtype(to).kind]
+    return dtypes.category(dtypes.as_dtype(from_)) <= dtypes.category(dtypes.as_dtype(to))
 
 
 def _combine(higher, lower):
@@ -67,9 +64,9 @@ def _combine(higher, lower):
     category is higher (a float scalar makes an int tensor float, an int scalar does not)."""
     if higher is None:
         return lower
-    if lower is None or higher.kind == "f":
+    if lower is None or dtypes.is_floating(higher):
         return higher
-    if higher.kind == "b" or lower.kind == "f":
+    if higher.kind == "b" or dtypes.is_floating(lower):
         return _promote(higher, lower)
     return higher
 
@@ -99,7 +96,7 @@ def result_type(tensor1, tensor2):
 
 def is_floating_point(input):
     """torch.is_floating_point."""
-    return input._data.dtype.kind == "f"
+    return dtypes.is_floating(input._data.dtype)
 
 
 def is_complex(input):

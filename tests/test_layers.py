@@ -17,10 +17,11 @@ LAYERS = {
     2: "tape primitives grad_mode",
     3: "ops.*",
     4: "engine gradients inplace creation linalg.* special creation_new type_info "
-       "rng inplace_fills inplace_shape",
+       "rng inplace_fills inplace_shape profiler",
     5: "autograd.*",
     6: "_methods",
-    7: "nn.* optim.* io.* models.* utils.* sparse optimize integrate distributions.* testing",
+    7: "nn.* optim.* io.* models.* utils.* sparse optimize integrate distributions.* testing "
+       "serialization",
 }
 TOP = 8             # tapegrad/__init__.py: may import anything, nothing may import it
 FORBIDDEN = [("io", "nn")]      # (importer, imported) subpackages the layer numbers would allow

@@ -4,4 +4,4 @@ from ..grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode  
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 from .variable import Variable  # noqa: F401
-from . import function, functional  # noqa: F401
+from . import function, functional, profiler  # noqa: F401

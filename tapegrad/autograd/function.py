@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from ..dtypes import is_floating
 from .._state import own_counter, state
 from .._tensor import Tensor, _leaf, _restore, fresh, snapshot
 from ..primitives import Primitive
@@ -213,7 +214,7 @@ def _wrap(cls, ctx, args, result):
     for o in outs:
         if not isinstance(o, Tensor):
             layout.append(None)
-        elif o._data.dtype.kind != "f" or any(o is t for t in nondiff):
+        elif not is_floating(o._data.dtype) or any(o is t for t in nondiff):
             layout.append((o._data.shape, o._data.dtype))
         else:
             layout.append(len(diff))

@@ -8,6 +8,7 @@ import pickle
 from collections import Counter, OrderedDict
 
 from .._types import Device
+from . import safe_globals
 from . import tensors as T
 
 UnpicklingError = pickle.UnpicklingError
@@ -106,8 +107,45 @@ def resolve(module, name):
         kind = T.BY_NAME.get(key[len("torch."):]) if key.startswith("torch.") else None
         if kind is not None:
             T.supported(kind)    # a dtype tapegrad lacks (complex): say that, not "refused"
-        shown = key if len(key) <= 200 else key[:200] + "..."
-        raise UnpicklingError(f"load: refusing to resolve the global '{shown}': a checkpoint "
-                              "may only name tensor rebuild functions, storage types, dtypes "
-                              "and plain containers (weights_only unpickler)")
+        user = safe_globals.by_name()
+        obj = user.get(key, user.get(_numpy_renamed(key)))
+        if obj is None:
+            raise UnpicklingError(refusal(key))
     return obj
+
+
+def torch_global(module, name):
+    """find_class for the torch.* names of a trusted file: tensors' rebuild functions and
+    dtypes as above; no other PyTorch object exists here."""
+    key = f"{module}.{name}"
+    obj = _ALLOWED.get(key)
+    if obj is None:
+        kind = T.BY_NAME.get(key[len("torch."):])
+        if kind is not None:
+            T.supported(kind)
+        raise UnpicklingError(f"load: can't rebuild '{_shown(key)}': tapegrad rebuilds PyTorch's "
+                              "tensors, storages, dtypes, devices and sizes, no other torch object")
+    return obj
+
+
+def refusal(key):
+    """The weights_only refusal of global `key`, saying (as PyTorch does) how to load it."""
+    shown = _shown(key)
+    hint = (" (tapegrad can't rebuild it even with weights_only=False: it rebuilds only "
+            "PyTorch's tensors)" if key.startswith("torch.") else
+            f"; if you trust the file's source, allow it with "
+            f"tapegrad.serialization.add_safe_globals([{shown}]) or load with "
+            "weights_only=False, which can run arbitrary code from the file: do that only for "
+            "files you trust")
+    return (f"load: refusing to resolve the global '{shown}': a checkpoint may only name tensor "
+            "rebuild functions, storage types, dtypes and plain containers (weights_only=True "
+            f"unpickler){hint}")
+
+
+def _shown(key):
+    return key if len(key) <= 200 else key[:200] + "..."
+
+
+def _numpy_renamed(key):
+    """NumPy 2 moved numpy.core to numpy._core: files from NumPy 1 name the old module."""
+    return "numpy._core." + key[len("numpy.core."):] if key.startswith("numpy.core.") else key

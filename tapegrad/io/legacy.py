@@ -8,14 +8,16 @@ key an int64 element count followed by the storage's bytes.
 import struct
 
 from . import tensors
+from .trusted import TrustedUnpickler
 from .unpickler import Unpickler, UnpicklingError
 
 MAGIC = 0x1950a86a20f9469cfc6c
 PROTOCOL = 1001
 
 
-def read(data, encoding="utf-8"):
-    """The object in legacy checkpoint `data` (bytes)."""
+def read(data, encoding="utf-8", trusted=False):
+    """The object in legacy checkpoint `data` (bytes); `trusted`: unpickle it with Python's
+    unrestricted unpickler (weights_only=False)."""
     magic, pos = _plain(data, 0)
     if magic != MAGIC:
         raise RuntimeError("load: not a PyTorch checkpoint (wrong magic number)")
@@ -43,10 +45,12 @@ def read(data, encoding="utf-8"):
         return storage if pid[5] is None else _view(views, key, storage, pid[5])
 
     # The object is unpickled twice: first to meet its storages (their bytes come after it),
-    # then, with the storages filled, to build the tensors from them.
+    # then, with the storages filled, to build the tensors from them. A trusted pickle may run
+    # code, so it is unpickled once: its tensors view their typed storages, filled in place.
     budget = 4 * len(data) + 2 ** 20
-    first = Unpickler(data, pos, persistent_load, encoding, budget)
-    first.load()
+    first = (TrustedUnpickler(data, pos, persistent_load, encoding) if trusted else
+             Unpickler(data, pos, persistent_load, encoding, budget))
+    obj = first.load()
     keys, end = _plain(data, first.pos)
     if type(keys) is not list:
         raise RuntimeError("load: malformed storage key list in the legacy checkpoint")
@@ -66,6 +70,8 @@ def read(data, encoding="utf-8"):
         end += 8 + nbytes
     if len(filled) != len(storages):
         raise RuntimeError("load: the legacy checkpoint lacks the bytes of some storages")
+    if trusted:
+        return obj
     return Unpickler(data, pos, persistent_load, encoding, budget).load()
 
 

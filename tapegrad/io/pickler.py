@@ -1,12 +1,15 @@
 """Pickling a checkpoint without torch: the protocol-2 opcodes and globals torch.save writes.
 
-Python's pickler can't be used: naming `torch._utils._rebuild_tensor_v2` in a pickle makes it
-import torch to check the name. This writer emits opcodes directly, for the objects a
+Python's pickler can't write tensors: naming `torch._utils._rebuild_tensor_v2` in a pickle
+makes it import torch to check the name. This writer emits opcodes directly for what a
 checkpoint holds (tensors, numbers, strings, bytes, None and dict/list/tuple/set containers),
-using only opcodes and globals that `torch.load(weights_only=True)` accepts.
+using only opcodes and globals that `torch.load(weights_only=True)` accepts. Anything else
+(NumPy arrays, other objects) goes through Python's own pickler as torch.save's would: only
+`load(weights_only=False)` (or allow-listed globals) reads those back.
 """
+import pickle
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -73,6 +76,7 @@ class Pickler:
         self.memo = {}       # id(obj) or ('str'|'global', value) -> memo index
         self._alive = []     # objects memoized by id, kept alive so ids stay unique
         self.storages = StorageTable()
+        self._fallback = None
 
     def dump(self, obj):
         self.out += b"\x80\x02"
@@ -117,13 +121,22 @@ class Pickler:
             return self._dict(obj)
         if isinstance(obj, np.generic) and obj.dtype.kind in "biuf":
             return self.save(obj.item())
-        if isinstance(obj, dtypes.dtype):       # tapegrad.float32 and friends
-            obj = obj.dtype
-        if isinstance(obj, np.dtype) and obj in tensors.BY_DTYPE:
-            return self._global("torch", tensors.BY_DTYPE[obj].name)
-        raise TypeError(f"save: can't save an object of type {type(obj).__name__}: a "
-                        "checkpoint holds tensors, numbers, strings, bytes, None, dtypes and "
-                        "dict/list/tuple/set containers of them")
+        if isinstance(obj, dtypes.dtype) and obj.dtype in tensors.BY_DTYPE:    # tapegrad.float32
+            return self._global("torch", tensors.BY_DTYPE[obj.dtype].name)
+        return self._standard(obj)      # a NumPy dtype too: an ndarray's state holds one
+
+    def _standard(self, obj):
+        """`obj` as Python's pickler writes it, sharing this pickle's memo; what it holds
+        (tensors, containers) comes back here."""
+        if self._fallback is None:
+            self._fallback = _Fallback(self)
+        try:
+            pickle._Pickler.save(self._fallback, obj)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            if str(e).startswith("save: "):
+                raise
+            raise type(e)(f"save: can't pickle an object of type {type(obj).__name__}: "
+                          f"{e}") from e
 
     def _none(self, obj):
         self.out += b"N"
@@ -209,6 +222,10 @@ class Pickler:
         self._call("builtins", "set", list(obj))
         self._memoize(id(obj), obj)
 
+    def _counter(self, obj):     # as Counter.__reduce__: Counter(dict(obj))
+        self._call("collections", "Counter", dict(obj))
+        self._memoize(id(obj), obj)
+
     def _size(self, obj):
         self._call("torch", "Size", tuple(obj))
 
@@ -248,5 +265,47 @@ _DISPATCH = {
     type(None): Pickler._none, bool: Pickler._bool, int: Pickler._int, float: Pickler._float,
     str: Pickler._str, bytes: Pickler._bytes, bytearray: Pickler._bytearray,
     complex: Pickler._complex, tuple: Pickler._tuple, list: Pickler._list, dict: Pickler._dict,
-    OrderedDict: Pickler._dict, set: Pickler._set, Size: Pickler._size, Device: Pickler._device,
+    OrderedDict: Pickler._dict, Counter: Pickler._counter, set: Pickler._set, Size: Pickler._size, Device: Pickler._device,
 }
+
+
+class _SharedMemo:
+    """The view of Pickler's memo that Python's pickler expects: id -> (index, object)."""
+
+    def __init__(self, owner):
+        self._owner = owner
+
+    def __len__(self):
+        return len(self._owner.memo)
+
+    def __contains__(self, key):
+        return key in self._owner.memo
+
+    def __getitem__(self, key):
+        return self._owner.memo[key], None
+
+    def get(self, key, default=None):
+        i = self._owner.memo.get(key)
+        return default if i is None else (i, None)
+
+    def __setitem__(self, key, value):
+        self._owner.memo[key] = value[0]
+        self._owner._alive.append(value[1])
+
+
+class _Fallback(pickle._Pickler):
+    """Python's pure-Python pickler at protocol 2 (as torch.save), writing into Pickler's
+    stream; every object it meets goes back to Pickler.save first."""
+
+    def __init__(self, owner):
+        super().__init__(_Appender(owner.out), protocol=2)
+        self.memo = _SharedMemo(owner)
+        self._owner = owner
+
+    def save(self, obj, save_persistent_id=True):
+        self._owner.save(obj)
+
+
+class _Appender:
+    def __init__(self, out):
+        self.write = out.extend

@@ -16,34 +16,38 @@ except ImportError:     # Windows
 from .._types import Device
 from . import legacy, npz, safetensors, zipformat
 from .pickler import Pickler
+from .trusted import TrustedUnpickler
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          encoding="utf-8"):
     """torch.load: read what torch.save wrote (zip or legacy format), or an .npz/.safetensors
     file (an OrderedDict of tensors), without torch. `f`: a path or a binary file object.
 
-    Only tensors and plain containers are rebuilt, as PyTorch's weights_only unpickler does:
-    weights_only=False is accepted and changes nothing, since tapegrad never runs code from a
-    file. Everything loads on the CPU (map_location is validated, then has nothing to do; mmap
-    is accepted, the data is read into memory); bfloat16 tensors load as float32. Raises
-    pickle.UnpicklingError for a pickle naming anything outside the allow-list, or malformed;
-    RuntimeError for anything else wrong with the file (corrupt, truncated, sizes that don't
-    add up, unsupported dtypes).
+    weights_only=True (the default, as None): only tensors, plain containers and the globals
+    tapegrad.serialization.add_safe_globals allows are rebuilt, as PyTorch's weights_only
+    unpickler does; anything else raises pickle.UnpicklingError naming it. weights_only=False
+    unpickles with Python's own pickle, which can run arbitrary code from the file: only for
+    files you trust. Everything loads on the CPU (map_location is validated, then has nothing
+    to do; mmap is accepted, the data is read into memory); bfloat16 loads as float32.
+    RuntimeError for anything else wrong with the file (corrupt, truncated, bad sizes).
     """
     _check_map_location(map_location)
+    if weights_only not in (None, True, False):
+        raise TypeError(f"load: weights_only must be a bool or None, got {weights_only!r}")
     if pickle_module is not None and pickle_module is not pickle:
         raise TypeError("load: pickle_module must be None or pickle: tapegrad always uses its "
-                        "own restricted unpickler")
+                        "own unpickler")
+    trusted = weights_only is False
     if isinstance(f, (str, bytes, os.PathLike)):
         with open(f, "rb") as file:
-            return _load(file, os.fsdecode(f), encoding)
+            return _load(file, os.fsdecode(f), encoding, trusted)
     if not hasattr(f, "read"):
         raise TypeError(f"load: expected a path or a binary file object, got {type(f).__name__}")
-    return _load(f, str(getattr(f, "name", "the file")), encoding)
+    return _load(f, str(getattr(f, "name", "the file")), encoding, trusted)
 
 
-def _load(f, name, encoding):
+def _load(f, name, encoding, trusted):
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())
     f = _Bounded(f)
@@ -55,13 +59,13 @@ def _load(f, name, encoding):
             zipformat.check_names(zf)
             prefix = zipformat.is_checkpoint(zf)
             if prefix is not None:
-                return zipformat.read(zf, prefix, f.size, encoding)
+                return zipformat.read(zf, prefix, f.size, encoding, trusted)
             if any(n.endswith(".npy") for n in zf.namelist()):
                 return npz.read_npz(zf, f.size)
             raise RuntimeError(f"load: {name} is a zip archive but neither a PyTorch checkpoint "
                                "(no data.pkl) nor an .npz file")
         if head[:1] == b"\x80":
-            return legacy.read(f.read(), encoding)
+            return legacy.read(f.read(), encoding, trusted)
         if head[:6] == b"\x93NUMPY":
             return npz.read_npy(f.read(), name)
         if len(head) >= 9 and safetensors.looks_like(head, f.size - f.tell()):
@@ -69,6 +73,8 @@ def _load(f, name, encoding):
     except (pickle.UnpicklingError, RuntimeError):
         raise
     except Exception as e:        # zipfile, struct, json, numpy on a corrupt file
+        if trusted and TrustedUnpickler.raised(e):     # the trusted pickle's own code
+            raise
         raise RuntimeError(f"load: {name} is corrupt or truncated ({_reason(e)})") from e
     raise RuntimeError(f"load: {name} is not a PyTorch checkpoint, .npz, .npy or .safetensors "
                        f"file (it starts with {head[:8]!r})")
@@ -117,17 +123,17 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
-    """torch.save: write `obj` in PyTorch's zip checkpoint format, which
-    torch.load(f, weights_only=True) reads (pickle protocol 2, torch.save's default, whatever
-    pickle_protocol says). A path is written atomically (a temporary file in the same folder,
-    fsync, rename over `f`); a binary file object is written to directly.
+    """torch.save: write `obj` in PyTorch's zip checkpoint format (pickle protocol 2, torch.save's
+    default, whatever pickle_protocol says). Tensors and plain data load with weights_only=True;
+    other objects (NumPy arrays, your classes) are pickled as torch.save does, for
+    load(weights_only=False). A path is written atomically (temporary file, fsync, rename).
     """
     if not _use_new_zipfile_serialization:
         raise ValueError("save: tapegrad writes only the zip checkpoint format")
     if pickle_module is not None and pickle_module is not pickle:
         raise TypeError("save: pickle_module must be None or pickle: tapegrad writes its own "
                         "pickle")
-    pickle_bytes, records = Pickler().dump(obj)    # any TypeError comes before the file is touched
+    pickle_bytes, records = Pickler().dump(obj)    # pickling errors come before the file is touched
     if isinstance(f, (str, bytes, os.PathLike)):
         _atomic_write(os.fsdecode(f), lambda out: zipformat.write(out, pickle_bytes, records))
     elif hasattr(f, "write"):

@@ -215,7 +215,7 @@ def _tensor(array, requires_grad):
     if type(requires_grad) is not bool:
         raise UnpicklingError("load: requires_grad must be a bool")
     t = from_numpy(array)
-    if requires_grad and array.dtype.kind == "f":
+    if requires_grad and dtypes.is_floating(array.dtype):
         t.requires_grad_(True)
     return t
 

@@ -12,7 +12,7 @@ import struct
 import types
 from collections import Counter, OrderedDict
 
-from . import allowlist
+from . import allowlist, safe_globals
 from .._tensor import Tensor
 
 UnpicklingError = pickle.UnpicklingError
@@ -109,19 +109,23 @@ class Unpickler:
         self.stack.append(t)
 
     # ---- calls: only what the allow-list marks callable ---------------------------------------
-    def _call(self, func, args, kwargs=None):
-        if id(func) not in allowlist.CALLABLE:
+    def _call(self, func, args, kwargs=None, new=False):
+        """func(*args), or func.__new__(func, *args, **kwargs) for NEWOBJ (`new`)."""
+        user = id(func) not in allowlist.CALLABLE and safe_globals.allowed(func)
+        if id(func) not in allowlist.CALLABLE and not user:
             raise UnpicklingError(f"load: refusing to call {_describe(func)}: a checkpoint may "
-                                  "only call tensor rebuild functions and container "
-                                  "constructors")
-        if type(args) is not tuple or kwargs:
+                                  "only call tensor rebuild functions, container constructors "
+                                  "and what tapegrad.serialization.add_safe_globals allows")
+        if type(args) is not tuple or (kwargs and not user) or type(kwargs or {}) is not dict:
             raise UnpicklingError(f"load: malformed call of {_describe(func)} at byte {self.pos}")
         self.budget -= sum(len(a) if type(a) in _SIZED else
                            a._data.nbytes if isinstance(a, Tensor) else 0 for a in args)
         if self.budget < 0:
             raise UnpicklingError("load: the pickle asks to copy far more data than the file "
                                   "holds")
-        return func(*args)
+        if user and new and isinstance(func, type):
+            return func.__new__(func, *args, **(kwargs or {}))
+        return func(*args, **(kwargs or {}))
 
     # ---- opcodes ------------------------------------------------------------------------------
     def _proto(self):
@@ -158,9 +162,13 @@ class Unpickler:
         args = self._pop()
         self.stack[-1] = self._call(self._top(), args)
 
+    def _newobj(self):
+        args = self._pop()
+        self.stack[-1] = self._call(self._top(), args, new=True)
+
     def _newobj_ex(self):
         kwargs, args = self._pop(), self._pop()
-        self.stack[-1] = self._call(self._top(), args, kwargs)
+        self.stack[-1] = self._call(self._top(), args, kwargs, new=True)
 
     def _inst(self):
         module, name = self._line().decode("utf-8"), self._line().decode("utf-8")
@@ -176,6 +184,8 @@ class Unpickler:
     def _build(self):
         state = self._pop()
         inst = self._top()
+        if safe_globals.allowed(type(inst)):
+            return _set_state(inst, state)
         if type(state) is tuple and len(state) == 2 and state[1] is None:
             state = state[0]
         # torch.save pickles a state_dict's `_metadata` attribute this way; nothing else may
@@ -251,6 +261,20 @@ class Unpickler:
         self.stack.append(False if line == b"00" else True if line == b"01" else int(line))
 
 
+def _set_state(inst, state):
+    """BUILD on an instance of a class the user allowed: as pickle (and PyTorch) do it."""
+    if hasattr(inst, "__setstate__"):
+        inst.__setstate__(state)
+        return
+    slots = None
+    if type(state) is tuple and len(state) == 2:
+        state, slots = state
+    if state:
+        inst.__dict__.update(state)
+    for k, v in (slots or {}).items():
+        setattr(inst, k, v)
+
+
 def _is_dunder(name):
     return name.startswith("__") and name.endswith("__")
 
@@ -281,7 +305,7 @@ _OPS = {
     pickle.GLOBAL[0]: U._global,
     pickle.STACK_GLOBAL[0]: U._stack_global,
     pickle.REDUCE[0]: U._reduce,
-    pickle.NEWOBJ[0]: U._reduce,     # cls.__new__(cls, *args): the same allowed constructors
+    pickle.NEWOBJ[0]: U._newobj,
     pickle.NEWOBJ_EX[0]: U._newobj_ex,
     pickle.INST[0]: U._inst,
     pickle.OBJ[0]: U._obj,

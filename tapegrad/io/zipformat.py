@@ -9,6 +9,7 @@ import sys
 import zipfile
 
 from . import tensors
+from .trusted import TrustedUnpickler
 from .unpickler import Unpickler
 
 ALIGNMENT = 64
@@ -23,8 +24,9 @@ def is_checkpoint(zf):
     return prefix if f"{prefix}/data.pkl" in zf.NameToInfo else None
 
 
-def read(zf, prefix, size, encoding="utf-8"):
-    """The object in checkpoint archive `zf` (`size`: the archive's length in bytes)."""
+def read(zf, prefix, size, encoding="utf-8", trusted=False):
+    """The object in checkpoint archive `zf` (`size`: the archive's length in bytes);
+    `trusted`: unpickle with Python's unrestricted unpickler (weights_only=False)."""
     if f"{prefix}/constants.pkl" in zf.NameToInfo:
         raise RuntimeError("load: this is a TorchScript archive (torch.jit.save); load it with "
                            "PyTorch and save its state_dict() instead")
@@ -49,6 +51,8 @@ def read(zf, prefix, size, encoding="utf-8"):
         return storage
 
     pickle_bytes = records.read(f"{prefix}/data.pkl")
+    if trusted:
+        return TrustedUnpickler(pickle_bytes, 0, persistent_load, encoding).load()
     return Unpickler(pickle_bytes, 0, persistent_load, encoding, budget=4 * size + 2 ** 20).load()
 
 

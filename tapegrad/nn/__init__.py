@@ -36,4 +36,5 @@ from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, MarginRankingLoss,  
                         TripletMarginLoss, CosineEmbeddingLoss, PoissonNLLLoss, GaussianNLLLoss,
                         MultiLabelSoftMarginLoss, HingeEmbeddingLoss, SoftMarginLoss,
                         CosineSimilarity, PairwiseDistance)
+from .ctc import CTCLoss  # noqa: F401
 from . import functional, init, utils  # noqa: F401

@@ -23,6 +23,7 @@ from .loss_more import (smooth_l1_loss, huber_loss, kl_div, margin_ranking_loss,
                         triplet_margin_loss, cosine_embedding_loss, poisson_nll_loss,
                         gaussian_nll_loss, multilabel_soft_margin_loss, hinge_embedding_loss,
                         soft_margin_loss, cosine_similarity, pairwise_distance)
+from .ctc import ctc_loss  # noqa: F401
 from .normalization import batch_norm, layer_norm  # noqa: F401
 from .padding import pad  # noqa: F401
 from .pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: F401

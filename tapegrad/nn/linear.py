@@ -2,6 +2,7 @@
 import math
 
 from .. import creation
+from ..ops.blas import addmm_prim
 from ..ops.linalg import matmul
 from . import init
 from .module import Module
@@ -9,7 +10,9 @@ from .parameter import Parameter
 
 
 def linear(input, weight, bias=None):
-    """torch.nn.functional.linear: input @ weight.T + bias."""
+    """torch.nn.functional.linear: input @ weight.T + bias (one addmm for a 2-D input)."""
+    if bias is not None and input.ndim == 2 and weight.ndim == 2:
+        return addmm_prim(bias, input, weight, mat2_transposed=True)
     out = matmul(input, weight.T if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

@@ -310,10 +310,11 @@ class Module:
         if dtype is None:
             return self
         dt = dtypes.as_dtype(dtype)
-        if dt.kind != "f":
+        if not dtypes.is_floating(dt):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dt}")
-        return self._apply(lambda a: a.astype(dt, copy=False) if a.dtype.kind == "f" else a)
+        return self._apply(lambda a: a.astype(dt, copy=False) if dtypes.is_floating(a.dtype)
+                           else a)
 
     def float(self):
         return self.to(dtypes.float32)
@@ -323,6 +324,10 @@ class Module:
 
     def half(self):
         return self.to(dtypes.float16)
+
+    def bfloat16(self):
+        """nn.Module.bfloat16 (needs ml_dtypes, as torch.bfloat16 does)."""
+        return self.to(dtypes.as_dtype("torch.bfloat16"))
 
     def type(self, dst_type):
         """Cast every parameter and buffer (integer ones included) to dst_type."""

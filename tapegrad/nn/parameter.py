@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..dtypes import is_floating
 from .._state import FRESH, own_counter
 from .._tensor import Tensor, _leaf
 from ..io.tensors import register_parameter_class
@@ -23,7 +24,7 @@ class Parameter(Tensor):
         p = object.__new__(cls)
         p._data, p._counter = array, counter
         p._requires_grad, p._entry, p._index, p._grad, p._hooks, p._base = False, None, 0, None, None, None
-        if requires_grad and array.dtype.kind != "f":
+        if requires_grad and not is_floating(array.dtype):
             raise RuntimeError(f"Parameter: only Tensors of floating point dtype can require "
                                f"gradients, got {array.dtype}")
         p._requires_grad = bool(requires_grad)

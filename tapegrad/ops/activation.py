@@ -5,6 +5,7 @@ The rest, and the `inplace=` forms, are in tapegrad/nn/activation_more.py.
 """
 import numpy as np
 
+from ..dtypes import is_floating
 from ..primitives import primitive, defvjp
 from .comparison import logical_or
 from .elementwise import where
@@ -21,7 +22,7 @@ def _sigmoid(v):
 
 
 def _float_input(name, x):
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         raise NotImplementedError(f'"{name}_cpu" not implemented for {x.dtype} tensors')
 
 

@@ -10,6 +10,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..dtypes import wide
 from ..primitives import primitive, defvjp
 from .reduction import _sum
 from .windows import _crop, _offsets, _out_len, _padded
@@ -116,6 +117,9 @@ def _uncols(dcols, size, kernel, stride, padding, dilation, out_hw):
 
 def _gemm(a, b, out=None):
     """Grouped product: (G, m, k) @ (G, k, n); a plain 2-D GEMM when there is one group."""
+    dt = wide(a.dtype)
+    if dt is not a.dtype:       # bfloat16: in float32, rounded once (`out`, a workspace, unused)
+        return _gemm(a.astype(dt), b.astype(dt)).astype(a.dtype)
     if a.shape[0] == 1:
         return np.matmul(a[0], b[0], out=None if out is None else out[0])
     return np.matmul(a, b, out=out)

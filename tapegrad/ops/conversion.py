@@ -74,6 +74,8 @@ def type_as(input, other):
 CASTS = {"float": dtypes.float32, "double": dtypes.float64, "half": dtypes.float16,
          "long": dtypes.int64, "int": dtypes.int32, "bool": dtypes.bool,
          "short": dtypes.int16, "byte": dtypes.uint8, "char": dtypes.int8}
+if dtypes.ml_dtypes is not None:
+    CASTS["bfloat16"] = dtypes.bfloat16
 
 def detach(input):
     """torch.detach: input's data (shared, with its version counter) without its history."""

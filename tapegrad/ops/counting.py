@@ -5,6 +5,7 @@ picked by equality); they run in NumPy and return tensors that do not require gr
 """
 import numpy as np
 
+from ..dtypes import is_floating
 from .._convert import _dim
 from .._tensor import Tensor, _leaf
 from .out import into_plain
@@ -95,7 +96,7 @@ def bincount(input, weights=None, minlength=0):
     if w.shape != a.shape:
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, "
                            f"got {list(w.shape)} and {list(a.shape)}")
-    dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    dtype = w.dtype if is_floating(w.dtype) else np.float64
     return _leaf(np.bincount(a, w, minlength).astype(dtype))
 
 
@@ -105,7 +106,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if out is not None:
         return into_plain(out, histc, input, bins, min, max)
     a = input._data
-    if a.dtype.kind != "f":
+    if not is_floating(a.dtype):
         raise NotImplementedError(f'"histogram_cpu" not implemented for {input.dtype}')
     if bins <= 0:
         raise RuntimeError(f"histc(): bins must be > 0, but got {bins}")

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..dtypes import promote
+from ..dtypes import is_floating, promote
 from .._tensor import Tensor
 from ..primitives import primitive, defvjp
 from .out import into
@@ -221,7 +221,9 @@ def clamp_prim(x, lo=None, hi=None):
         if b is not None:
             x, _ = promote(x, b)    # an int tensor clamped to a float bound becomes float
     out = np.clip(x, lo, hi)
-    if x.dtype.kind == "f" and (lo == 0 or hi == 0):
+    if out.dtype != x.dtype and is_floating(x.dtype):
+        out = out.astype(x.dtype)      # bfloat16: NumPy's clip has no loop and widens
+    if is_floating(x.dtype) and (lo == 0 or hi == 0):
         out = np.where(out == x, x, out)   # x itself where in range: clamp(-0.0, min=0) is -0.0
     return out
 
@@ -340,7 +342,7 @@ def _plus_zero(v):
 
 
 def _masked(a, keep):
-    if a.dtype.kind in "fc" and not np.isfinite(a).all():
+    if (a.dtype.kind in "fc" or is_floating(a.dtype)) and not np.isfinite(a).all():
         return np.where(keep, a, 0)      # inf * False would be NaN: select instead
     return a * keep
 

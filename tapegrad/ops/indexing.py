@@ -89,6 +89,9 @@ defvjp(index_put_prim,
        lambda g, out, x, value, key, accumulate=False:
            g if accumulate else index_put_prim(g, 0.0, key),
        _value_grad)
+# `x[1:3] = v` (a basic key) is a write through a view in PyTorch: its node is CopySlices
+index_put_prim.prim.grad_fn_for = lambda entry: "torch::autograd::CopySlices" if all(
+    type(k) in _BASIC for k in entry.inputs[2]) else "IndexPutBackward0"
 
 
 def _take(g, key):

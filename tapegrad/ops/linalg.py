@@ -9,7 +9,7 @@ import string
 
 import numpy as np
 
-from ..dtypes import _pair
+from ..dtypes import _pair, wide
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .elementwise import mul
@@ -35,6 +35,9 @@ def matmul(input, other):
         raise TypeError(f"matmul(): argument '{('input', 'other')[pos - 1]}' (position {pos}) "
                         f"must be Tensor, not {type(bad).__name__}") from None
     try:
+        dt = wide(input.dtype)
+        if dt is not input.dtype:      # bfloat16: multiplied in float32, rounded once
+            return np.matmul(input.astype(dt), other.astype(dt)).astype(input.dtype)
         return np.matmul(input, other)
     except ValueError:
         raise RuntimeError(_mismatch(np.shape(input), np.shape(other))) from None
@@ -93,6 +96,35 @@ def _matmul_rhs(g, out, a, b):
 
 defvjp(matmul, _matmul_lhs, _matmul_rhs)
 
+# PyTorch's node for torch.matmul by the operands' dims: one op for 1-D/2-D operands; above,
+# its last step (a view of a folded mm/bmm product, or a copy of a transposed one)
+_MATMUL_NODES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+                 (1, 2): "SqueezeBackward4"}
+
+
+def _matmul_node(entry):
+    a, b = entry.inputs
+    dims = (a.ndim, b.ndim)
+    if dims in _MATMUL_NODES:
+        return _MATMUL_NODES[dims]
+    if a.ndim == 2 and isinstance(a, Tensor) and a._requires_grad:
+        return "TransposeBackward0" if a.shape[0] == 1 else "CloneBackward0"
+    return "UnsafeViewBackward0"
+
+
+matmul.prim.grad_fn_name = "MmBackward0"     # (a released entry's name: its operands are gone)
+matmul.prim.grad_fn_for = _matmul_node
+
+
+@primitive("bmm", raw=True)
+def bmm_prim(input, mat2):
+    """torch.bmm's product once `bmm` has checked its operands: matmul's forward and rules,
+    its own node (PyTorch's BmmBackward0, where torch.matmul's batched node is a view)."""
+    return matmul.__wrapped__(input, mat2)
+
+
+defvjp(bmm_prim, _matmul_lhs, _matmul_rhs)
+
 
 def mm(input, mat2, *, out=None):
     """torch.mm: product of two matrices, no broadcasting."""
@@ -115,7 +147,7 @@ def bmm(input, mat2, *, out=None):
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {list(input.shape)} and "
                            f"{list(mat2.shape)}")
-    return matmul(input, mat2)
+    return bmm_prim(input, mat2)
 
 
 def mv(input, vec, *, out=None):
@@ -184,6 +216,10 @@ _MAX_OPERANDS = 64   # NumPy's limit on the arguments of one ufunc-like call
 
 @primitive("einsum", raw=True)
 def _einsum(*operands, eq, optimize):
+    dt = np.result_type(*operands)
+    if wide(dt) is not dt:             # bfloat16: NumPy's einsum has no loop for it
+        wider = [a.astype(wide(dt)) for a in operands]
+        return np.einsum(eq, *wider, optimize=optimize).astype(dt)
     out = np.einsum(eq, *operands, optimize=optimize)
     # one-operand einsums (transpose, diagonal) can return a view: outputs own their memory
     if len(operands) == 1 and np.may_share_memory(out, operands[0]):

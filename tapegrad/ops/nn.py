@@ -10,6 +10,7 @@ import math
 import numpy as np
 from scipy import special
 
+from ..dtypes import is_floating
 from .._convert import _dim
 from .._tensor import Tensor
 from ..primitives import primitive, defvjp
@@ -67,7 +68,7 @@ def _prepare(input, dim, dtype, op):
                         "implicit dim choice is deprecated; pass dim explicitly)")
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind != "f":
+    elif not is_floating(input._data.dtype):
         # the same exception type as PyTorch, which has no integer softmax kernel
         raise NotImplementedError(f"{op}: not implemented for {input._data.dtype} input; pass "
                                   f"dtype=tapegrad.float32 or convert the tensor to floating point")

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..dtypes import is_floating
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .comparison import isfinite
@@ -38,7 +39,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """torch.nan_to_num: NaN, +inf and -inf replaced (by 0 and the dtype's largest and
     smallest finite values unless given); integer tensors come back unchanged."""
     a = np.asarray(input)
-    if a.dtype.kind != "f":
+    if not is_floating(a.dtype):
         return a.copy()
     hi, lo = _limits(a, posinf, neginf)
     return np.nan_to_num(a, nan=0.0 if nan is None else nan, posinf=hi, neginf=lo)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..dtypes import promote
+from ..dtypes import is_floating, promote
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
 from .elementwise import _integral, _dtype_of, clamp, div, sub, where
@@ -88,7 +88,7 @@ def signbit(input):
     """torch.signbit: whether the sign bit is set (True for -0.0); a bool tensor, never
     recorded."""
     a = _data(input)
-    return _leaf(np.signbit(a if a.dtype.kind == "f" else a.astype(np.float64)))
+    return _leaf(np.signbit(a if is_floating(a.dtype) else a.astype(np.float64)))
 
 
 @primitive("fmax", raw=True)

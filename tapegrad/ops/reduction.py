@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..dtypes import as_dtype, get_default_dtype
+from ..dtypes import as_dtype, get_default_dtype, is_floating, wide
 from .._convert import _dim
 from .._state import own_counter
 from .._tensor import _leaf, Tensor
@@ -74,6 +74,8 @@ def _check_nonempty(a, dims, op):
 # ---- sum and mean ------------------------------------------------------------------------------
 @primitive("sum", reads_inputs=False, raw=True)
 def _sum(x, dims=None, keepdim=False, dtype=None):
+    if x.dtype.kind == "V" and dtype is None:   # bfloat16 accumulates in float32, as in PyTorch
+        return x.sum(axis=dims, dtype=wide(x.dtype), keepdims=keepdim).astype(x.dtype)
     return x.sum(axis=dims, dtype=_acc(x, dtype), keepdims=keepdim)
 
 
@@ -91,6 +93,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 @primitive("mean", reads_inputs=False, raw=True)
 def _mean(x, dims=None, keepdim=False, dtype=None):
+    if x.dtype.kind == "V" and dtype is None:   # bfloat16, as _sum
+        return x.mean(axis=dims, dtype=wide(x.dtype), keepdims=keepdim).astype(x.dtype)
     return x.mean(axis=dims, dtype=dtype, keepdims=keepdim)
 
 
@@ -108,7 +112,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if out is not None:
         return into(out, mean, input, dim, keepdim, dtype=dtype)
     dtype = as_dtype(dtype)
-    if dtype is None and input._data.dtype.kind != "f":
+    if dtype is None and not is_floating(input._data.dtype):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
     return _mean(input, dims=_dims(dim, input._data.ndim, "mean"), keepdim=keepdim, dtype=dtype)
@@ -331,7 +335,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
 # ---- logsumexp ---------------------------------------------------------------------------------
 @primitive("logsumexp", uses_out=True, raw=True)
 def _logsumexp(x, dims=None, keepdim=False):
-    if x.dtype.kind != "f":
+    if not is_floating(x.dtype):
         x = x.astype(get_default_dtype())
     with np.errstate(divide="ignore"):     # log(0) = -inf for slices that are all -inf
         if x.size == 0:

@@ -9,6 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..dtypes import is_floating
 from .._convert import _dim
 from .._tensor import _leaf
 from ..primitives import primitive, defvjp
@@ -27,7 +28,7 @@ def _running_index(a, d, ufunc):
     NaN once one was seen, as PyTorch's cummax/cummin."""
     run = ufunc.accumulate(a, axis=d)
     hit = a == run
-    if a.dtype.kind == "f":
+    if is_floating(a.dtype):
         hit |= np.isnan(a)
     pos = np.arange(a.shape[d]).reshape([-1 if k == d else 1 for k in range(a.ndim)])
     return np.maximum.accumulate(np.where(hit, pos, 0), axis=d)
@@ -90,7 +91,7 @@ def logcumsumexp(input, dim, *, out=None):
     """torch.logcumsumexp: log(cumsum(exp(input))) along `dim`, without overflow."""
     if out is not None:
         return into(out, logcumsumexp, input, dim)
-    if input._data.dtype.kind != "f":
+    if not is_floating(input._data.dtype):
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for {input.dtype}')
     return _logcumsumexp(input, dim=_dim(dim, input.ndim, "logcumsumexp"))
 
@@ -101,7 +102,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if out is not None:
         return into(out, nansum, input, dim, keepdim, dtype=dtype)
     a = input._data
-    x = where(np.isnan(a), 0.0, input) if a.dtype.kind == "f" and np.isnan(a).any() else input
+    x = where(np.isnan(a), 0.0, input) if is_floating(a.dtype) and np.isnan(a).any() else input
     return _sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -110,7 +111,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if out is not None:
         return into(out, nanmean, input, dim, keepdim, dtype=dtype)
     a = input._data
-    if a.dtype.kind != "f":
+    if not is_floating(a.dtype):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype}")
     count = (~np.isnan(a)).sum(axis=_dims(dim, a.ndim, "nanmean"), keepdims=keepdim)

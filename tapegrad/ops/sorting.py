@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..dtypes import is_floating
 from .._convert import _dim
 from .._tensor import Tensor, _leaf
 from ..primitives import primitive, defvjp
@@ -136,7 +137,7 @@ def _median_index(a, d, skip_nan):
     """Keepdim-shaped index of the lower median along d: the first NaN if there is one (unless
     `skip_nan`), else the middle of the stable sort (NaNs last)."""
     s = _argsort(a, d)
-    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    nan = np.isnan(a) if is_floating(a.dtype) else np.zeros(a.shape, bool)
     count = a.shape[d] - nan.sum(axis=d, keepdims=True) if skip_nan else a.shape[d]
     mid = np.maximum((np.asarray(count) - 1) // 2, 0)
     idx = np.take_along_axis(s, np.broadcast_to(mid, s.shape[:d] + (1,) + s.shape[d + 1:]), d)
@@ -222,7 +223,7 @@ def _q_array(q, a, op):
 
 def _quantile(input, q, dim, keepdim, interpolation, skip_nan, op):
     a = input._data
-    if a.dtype.kind != "f":
+    if not is_floating(a.dtype):
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "

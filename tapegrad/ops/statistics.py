@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..dtypes import is_floating
 from ..primitives import primitive, defvjp
 from .elementwise import where
 from .out import into
@@ -45,7 +46,7 @@ defvjp(_std, _std_grad)
 
 
 def _moments(input, dim, unbiased, keepdim, correction, op):
-    if input._data.dtype.kind != "f":
+    if not is_floating(input._data.dtype):
         raise RuntimeError(f"{op}(): std and var only support floating point and complex "
                            f"dtypes, got {input.dtype}")
     if isinstance(dim, bool):      # var(input, unbiased): the older signature
@@ -120,7 +121,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     p=inf/-inf the largest/smallest |x| (ties share the gradient), p=0 the nonzero count."""
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if not is_floating(input._data.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {input.dtype}")
     if p is None or p == "fro":

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, is_floating
 from .._tensor import _leaf, Tensor
 from ..primitives import primitive, defvjp
 from .out import into
@@ -19,7 +19,7 @@ from .out import into
 def _floating(x):
     """PyTorch computes float functions of integer tensors in the default float dtype."""
     if type(x) is np.ndarray:
-        return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
+        return x if is_floating(x.dtype) else x.astype(get_default_dtype())
     return float(x)
 
 
@@ -166,7 +166,7 @@ def sign(input):
     if input.dtype == np.bool_:
         return input.copy()         # PyTorch: the sign of a bool tensor is itself
     out = np.sign(input)
-    if input.dtype.kind == "f":
+    if is_floating(input.dtype):
         out = np.where(out != out, 0, out)     # sign(NaN) is 0 in PyTorch, NaN in NumPy
     return out
 

@@ -11,6 +11,7 @@ from itertools import chain
 import numpy as np
 from scipy.linalg import blas
 
+from ..dtypes import is_floating
 from ..grad_mode import enable_grad
 from .._tensor import _leaf, Tensor
 from ..tape import bump_version
@@ -182,7 +183,7 @@ def _cast(p, key, value):
     if not hasattr(value, "__array__"):
         return value
     a = np.asarray(value).copy()    # a copy: the optimizer updates its state in place
-    if key != "step" and p._data.dtype.kind == "f" and a.dtype.kind == "f":
+    if key != "step" and is_floating(p._data.dtype) and is_floating(a.dtype):
         a = a.astype(p._data.dtype, copy=False)
     return _leaf(a)
 

@@ -10,7 +10,7 @@ from .elementwise import ROWS as _ELEMENTWISE
 def _gather():
     rows = list(_ELEMENTWISE)
     for family in ("reduction", "shape", "indexing", "linalg", "nn", "conv", "special", "matrix",
-                   "inplace", "unary_more", "sorting", "matrix_ops", "misc"):
+                   "inplace", "unary_more", "sorting", "matrix_ops", "misc", "blas", "ctc"):
         try:
             mod = __import__(f"tests.optable.{family}", fromlist=["ROWS"])
         except ModuleNotFoundError as err:
