@@ -33,6 +33,7 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.einsum import *  # noqa: F401,F403
 from .ops.nn import *  # noqa: F401,F403
 from .ops.trig import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._state import state
 from ._tensor import Tensor, _leaf, _restore, fresh
-from .dtypes import TENSOR_TYPES
+from .dtypes import TENSOR_TYPES, category
 from .tape import bump_version, link_view, record
 
 ndarray = np.ndarray
@@ -279,7 +279,6 @@ def defvjp(op, *rules, reads=None):
 # ---- out= --------------------------------------------------------------------------------------
 # PyTorch's scalar type names, for its messages: float32 -> 'Float', int64 -> 'Long'
 _SCALAR_NAMES = {d: name[:-len("Tensor")] for name, d in TENSOR_TYPES.items()}
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}    # a cast may not go down a category
 
 
 def _into(op, prim, args, params):
@@ -340,7 +339,7 @@ def _checked(result, out, name):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     a = result._data if isinstance(result, Tensor) else np.asarray(result)
     d = out._data
-    if _CATEGORY[a.dtype.kind] > _CATEGORY[d.dtype.kind]:
+    if category(a.dtype) > category(d.dtype):      # a cast may not go down a category
         raise RuntimeError(f"result type {scalar_name(a.dtype)} can't be cast to the desired "
                            f"output type {scalar_name(d.dtype)}")
     if not d.flags.writeable if a.shape == d.shape else out._base is not None:

@@ -234,3 +234,33 @@ def test_clear_error_without_ml_dtypes():
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_bfloat16_checkpoints_round_trip_with_torch():
+    """A bfloat16 tensor saves as torch's BFloat16Storage and loads back as bfloat16, both
+    ways (without ml_dtypes, tapegrad widens it to float32 on load)."""
+    import io
+    torch = pytest.importorskip("torch")
+    x = tapegrad.tensor([1.5, -2.25, 3.0e-3, 65504.0]).to(tapegrad.bfloat16)
+    buf = io.BytesIO()
+    tapegrad.save({"x": x, "dtype": tapegrad.bfloat16}, buf)
+    buf.seek(0)
+    ours = tapegrad.load(buf)
+    assert ours["x"].dtype == tapegrad.bfloat16 and ours["x"].tolist() == x.tolist()
+    assert ours["dtype"] == tapegrad.bfloat16
+    buf.seek(0)
+    theirs = torch.load(buf)
+    assert theirs["x"].dtype == torch.bfloat16 and theirs["x"].tolist() == x.tolist()
+    buf = io.BytesIO()
+    torch.save(torch.tensor([0.1, -7.0]).bfloat16(), buf)
+    buf.seek(0)
+    back = tapegrad.load(buf)
+    assert back.dtype == tapegrad.bfloat16 and back.tolist() == torch.tensor([0.1, -7.0]).bfloat16().tolist()
+
+
+def test_out_accepts_a_bfloat16_destination():
+    out = tapegrad.zeros(2, dtype=tapegrad.bfloat16)
+    got = tapegrad.add(tapegrad.ones(2, dtype=tapegrad.bfloat16), 1.5, out=out)
+    assert got is out and out.dtype == tapegrad.bfloat16 and out.tolist() == [2.5, 2.5]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tapegrad.add(tapegrad.ones(2, dtype=tapegrad.bfloat16), 1, out=tapegrad.zeros(2, dtype=tapegrad.int64))

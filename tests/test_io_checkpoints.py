@@ -26,11 +26,12 @@ def _base_array(a):
 
 
 R = np.arange(6).reshape(2, 3)
+BF16 = tapegrad.dtypes._BF16 or np.float32      # bfloat16 with ml_dtypes, else widened
 EXPECTED_DTYPES = {
     "float64": (R / 4 - 0.5, np.float64),
     "float32": (R / 4 - 0.5, np.float32),
     "float16": (R / 4 - 0.5, np.float16),
-    "bfloat16": (R / 4 - 0.5, np.float32),     # widened
+    "bfloat16": (R / 4 - 0.5, BF16),
     "int8": (R - 3, np.int8),
     "int16": (R * -300, np.int16),
     "int32": (R * 100000, np.int32),

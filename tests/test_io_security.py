@@ -200,9 +200,9 @@ def test_untyped_storage_with_rebuild_tensor_v3():
         zf.writestr("archive/data/0", data)
     a, b = load_bytes(buf.getvalue())
     np.testing.assert_array_equal(a.numpy(), [1.5, -2.0])
-    halves = np.frombuffer(data, "<u2").astype(np.uint32) << 16      # bfloat16, widened
-    np.testing.assert_array_equal(b.numpy(), halves.view(np.float32))
-    assert b.dtype == np.float32
+    halves = np.frombuffer(data, "<u2").astype(np.uint32) << 16      # bfloat16's values
+    np.testing.assert_array_equal(b.numpy().astype(np.float32), halves.view(np.float32))
+    assert b.dtype == (tapegrad.dtypes._BF16 or np.float32)      # widened without ml_dtypes
 
 
 def legacy_file(pkl, keys, records, little=True):

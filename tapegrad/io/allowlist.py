@@ -87,7 +87,8 @@ _ALLOWED = {
 }
 _ALLOWED.update((f"torch.{k.storage}", k) for k in T.KINDS if k.storage)
 _ALLOWED.update((f"torch.{k.name}", k.dtype) for k in T.KINDS if k.dtype is not None)
-_ALLOWED["torch.bfloat16"] = T.BFLOAT16_DTYPE
+if T.BFLOAT16 not in T.BY_DTYPE.values():      # no ml_dtypes: float32, marked as bfloat16
+    _ALLOWED["torch.bfloat16"] = T.BFLOAT16_DTYPE
 
 # What REDUCE / NEWOBJ / INST / OBJ may call, by identity.
 CALLABLE = frozenset(id(f) for f in (

@@ -29,7 +29,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     unpickler does; anything else raises pickle.UnpicklingError naming it. weights_only=False
     unpickles with Python's own pickle, which can run arbitrary code from the file: only for
     files you trust. Everything loads on the CPU (map_location is validated, then has nothing
-    to do; mmap is accepted, the data is read into memory); bfloat16 loads as float32.
+    to do; mmap is accepted, the data is read into memory); bfloat16 loads as float32 unless
+    ml_dtypes is installed.
     RuntimeError for anything else wrong with the file (corrupt, truncated, bad sizes).
     """
     _check_map_location(map_location)

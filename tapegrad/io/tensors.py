@@ -2,8 +2,8 @@
 
 A loaded storage is one flat NumPy array; every tensor on it is a strided view of that array
 (`np.ndarray(buffer=...)`), so tensors that shared storage in PyTorch share memory here.
-bfloat16 has no NumPy dtype: its storages are widened to float32 on load (exactly: a bfloat16
-is the top half of a float32), so bfloat16 tensors load as float32 tensors.
+bfloat16 loads as bfloat16 when ml_dtypes (its NumPy dtype) is installed; without it, its
+storages are widened to float32 (exactly: a bfloat16 is the top half of a float32).
 """
 import pickle
 from typing import NamedTuple
@@ -35,7 +35,8 @@ KINDS = (
     _kind("float64", "DoubleStorage", "<f8", dtypes.float64),
     _kind("float32", "FloatStorage", "<f4", dtypes.float32),
     _kind("float16", "HalfStorage", "<f2", dtypes.float16),
-    _kind("bfloat16", "BFloat16Storage", "<u2", dtypes.float32),
+    # with ml_dtypes, bfloat16 loads as bfloat16; without it, widened to float32
+    _kind("bfloat16", "BFloat16Storage", "<u2", dtypes._BF16 or dtypes.float32),
     _kind("int64", "LongStorage", "<i8", dtypes.int64),
     _kind("int32", "IntStorage", "<i4", dtypes.int32),
     _kind("int16", "ShortStorage", "<i2", dtypes.int16),
@@ -50,7 +51,8 @@ KINDS = (
 )
 UNTYPED = _kind("uint8", "UntypedStorage", "<u1", dtypes.uint8)
 BY_NAME = {k.name: k for k in KINDS}
-BY_DTYPE = {k.dtype: k for k in KINDS if k.dtype is not None and k.name != "bfloat16"}
+BY_DTYPE = {k.dtype: k for k in KINDS
+            if k.dtype is not None and (k.name != "bfloat16" or dtypes._BF16 is not None)}
 BFLOAT16 = BY_NAME["bfloat16"]
 
 # What `torch.bfloat16` unpickles to: float32 (what its tensors load as), as a distinct dtype
@@ -82,7 +84,9 @@ class Storage:
         """Set the elements from their bytes as the file holds them (`byteorder` endian)."""
         order = "<" if byteorder == "little" else ">"
         src = np.frombuffer(data, self.kind.file_dtype.newbyteorder(order), self.array.size)
-        if self.kind is BFLOAT16:
+        if self.kind is BFLOAT16 and dtypes._BF16 is not None:
+            self.array.view(np.uint16)[...] = src       # the same 16 bits
+        elif self.kind is BFLOAT16:
             np.left_shift(src, 16, out=self.array.view(np.uint32), dtype=np.uint32)
         elif src.dtype.kind == "b":      # a byte other than 0 or 1 is still True, and stored as 1
             np.not_equal(src.view(np.uint8), 0, out=self.array)

@@ -6,7 +6,7 @@ from scipy.linalg import lapack
 
 from .._state import state
 from .._tensor import _leaf, Tensor
-from ..ops.linalg import einsum
+from ..ops.einsum import einsum
 from ..ops.shape import permute_prim, reshape_prim
 
 

@@ -2,7 +2,7 @@
 import math
 
 from .. import creation
-from ..ops.linalg import einsum
+from ..ops.einsum import einsum
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -8,7 +8,7 @@ import numpy as np
 from .. import creation
 from ..ops.elementwise import clamp
 from ..ops.indexing import gather
-from ..ops.linalg import einsum
+from ..ops.einsum import einsum
 from ..ops.shape import reshape_prim
 
 _MODES = ("bilinear", "nearest")

@@ -14,7 +14,7 @@ from ..primitives import primitive, defvjp
 from .elementwise import where
 from .indexing import index_prim, unindex
 from .join import stack
-from .linalg import einsum
+from .einsum import einsum
 from .out import into, into_named
 from .reduction import sum as _sum
 from .shape import broadcast_to, flip, movedim, reshape_prim, transpose, unsqueeze

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..primitives import primitive, defvjp
 from . import reduction
 from .elementwise import clamp
-from .linalg import _einsum
+from .einsum import _einsum
 from .reduction import _sum, _mean
 from .shape import reshape_prim
 from .unary import exp, log, log1p, rsqrt

@@ -1,4 +1,5 @@
-"""Op-table rows for tapegrad/ops/linalg.py: matmul and its 2-D/3-D/vector forms, einsum."""
+"""Op-table rows for tapegrad/ops/linalg.py and einsum.py: matmul and its 2-D/3-D/vector
+forms, einsum."""
 import numpy as np
 
 from .case import OpCase
