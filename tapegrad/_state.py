@@ -71,6 +71,10 @@ tick = itertools.count(1).__next__
 # leaves with gradient hooks: while there are any, a backward finishes each leaf as soon as its
 # gradient is final (so hooks see it early, as in PyTorch); otherwise all at the end
 hooked_leaves = weakref.WeakSet()
+# weights an Embedding looked up with sparse=True: their gradient reaches .grad through a hook,
+# out of the graph's sight, so grad() and backward(inputs=) must refuse them, not answer None
+# (by id: a tensor's == is elementwise, so it cannot go in a WeakSet)
+sparse_lookup_weights = weakref.WeakValueDictionary()
 
 
 class _Profiling:

@@ -53,6 +53,7 @@ class Tensor:
     device = property(lambda self: CPU)
     is_cuda = False
     layout = "strided"
+    is_sparse = False      # tapegrad.sparse.SparseGrad (nn.Embedding(sparse=True)) says True
 
     def size(self, dim=None):
         return self.shape if dim is None else self._data.shape[_dim(dim, self.ndim, "size")]

@@ -10,7 +10,7 @@ from heapq import heappush, heappop
 
 import numpy as np
 
-from ._state import state, writes, hooked_leaves, profiling
+from ._state import state, writes, hooked_leaves, sparse_lookup_weights, profiling
 from ._tensor import Tensor, _leaf, fresh
 from .tape import global_tape
 from .ops.conversion import cast
@@ -43,6 +43,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not inputs:
             raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+        _refuse_sparse_lookups(inputs, "backward(inputs=...)")
     retain = create_graph if retain_graph is None else retain_graph
     got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
                   accumulate=inputs is None)
@@ -73,6 +74,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not fresh(t)._requires_grad:
             raise RuntimeError(f"grad: One of the differentiated Tensors (inputs[{i}], shape "
                                f"{list(t.shape)}) does not require grad")
+    _refuse_sparse_lookups(inputs, "grad")
     retain = create_graph if retain_graph is None else retain_graph
     unused = materialize_grads if allow_unused is None else allow_unused
     if is_grads_batched:
@@ -105,6 +107,15 @@ def _batched_grad(outputs, inputs, grad_outputs, retain, create_graph, unused, m
         per_row.append(finish_grads(got, inputs, unused, materialize, "grad"))
     return tuple(None if all(r[i] is None for r in per_row) else stack([r[i] for r in per_row])
                  for i in range(len(inputs)))
+
+
+def _refuse_sparse_lookups(inputs, where):
+    for i, t in enumerate(inputs):
+        if sparse_lookup_weights.get(id(t)) is t:
+            raise RuntimeError(
+                f"{where}: inputs[{i}] (shape {list(t.shape)}) is an Embedding weight looked up "
+                "with sparse=True, whose gradient reaches .grad through a hook that this call "
+                "cannot follow; call .backward() and read .grad, or use sparse=False")
 
 
 def tape_gradient(tape, target, sources, output_gradients=None):

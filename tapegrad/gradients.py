@@ -146,6 +146,8 @@ def accumulate_grad(t, g, create_graph, shared=None):
         g = g.detach()
     with _accumulating:
         old = t._grad
+        if old is not None and not isinstance(old, Tensor):    # a SparseGrad, then a dense one
+            old = t._grad = old.to_dense()
         if old is None:
             a = g._data
             if create_graph:

@@ -199,4 +199,114 @@ def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0):
     return SparseMatrix(input, beta * input.values + alpha * sampled)
 
 
-__all__ = ["SparseMatrix", "mm", "sampled_addmm"]
+# ---- sparse gradients by rows (nn.Embedding(sparse=True)) ---------------------------------------
+class SparseGrad:
+    """A gradient that is zero except at some rows, as PyTorch's sparse COO gradients of
+    `nn.Embedding(sparse=True)`: row `indices` (nnz,) and their `values` (nnz, *rest) of a
+    tensor of `shape`; repeated rows add up (uncoalesced, as PyTorch's). `optim.SGD` and
+    `optim.SparseAdam` update only these rows; anything else needing a dense tensor gets a
+    clear error (call `.to_dense()`)."""
+
+    is_sparse = True
+    layout = "sparse_coo"
+    requires_grad = False
+    _requires_grad = False
+    grad_fn = None
+    device = "cpu"
+
+    def __init__(self, indices, values, shape, coalesced=False):
+        self._rows = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self._vals = np.asarray(values)
+        self.shape = tuple(shape)
+        self._coalesced = coalesced
+
+    @property
+    def _data(self):
+        raise RuntimeError("this gradient is sparse (nn.Embedding(sparse=True)); only optim.SGD "
+                           "and optim.SparseAdam consume sparse gradients: use one of them, "
+                           "sparse=False, or .to_dense()")
+
+    @property
+    def dtype(self):
+        return as_tensor(self._vals[:0]).dtype
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return len(self.shape)
+
+    def _nnz(self):
+        return len(self._rows)
+
+    def _indices(self):
+        return as_tensor(self._rows[None, :])
+
+    def _values(self):
+        return as_tensor(self._vals)
+
+    def indices(self):
+        self._check_coalesced("indices")
+        return self._indices()
+
+    def values(self):
+        self._check_coalesced("values")
+        return self._values()
+
+    def _check_coalesced(self, what):
+        if not self._coalesced:
+            raise RuntimeError(f"Cannot get {what} on an uncoalesced tensor, please call "
+                               f".coalesce() first")
+
+    def is_coalesced(self):
+        return self._coalesced
+
+    def rows_values(self, coalesce=False):
+        """(row indices, values) as NumPy arrays; with coalesce, rows unique and sorted."""
+        if not coalesce or self._coalesced:
+            return self._rows, self._vals
+        rows, inverse = np.unique(self._rows, return_inverse=True)
+        vals = np.zeros((len(rows),) + self._vals.shape[1:], dtype=self._vals.dtype)
+        np.add.at(vals, inverse, self._vals)
+        return rows, vals
+
+    def coalesce(self):
+        """The same gradient with each row once (repeats summed), rows ascending."""
+        rows, vals = self.rows_values(coalesce=True)
+        return SparseGrad(rows, vals, self.shape, coalesced=True)
+
+    def to_dense(self):
+        out = np.zeros(self.shape, dtype=self._vals.dtype)
+        np.add.at(out, self._rows, self._vals)
+        return as_tensor(out)
+
+    def add_rows_(self, rows, values):
+        """Accumulate more rows in place (another backward's)."""
+        self._rows = np.concatenate([self._rows, np.asarray(rows, dtype=np.int64)])
+        self._vals = np.concatenate([self._vals, values])
+        self._coalesced = False
+        return self
+
+    def zero_(self):
+        self._rows, self._vals = self._rows[:0], self._vals[:0]
+        self._coalesced = True
+        return self
+
+    def detach_(self):
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad:
+            raise RuntimeError("a SparseGrad cannot require gradients")
+        return self
+
+    def detach(self):
+        return self
+
+    def __repr__(self):
+        rows = self._rows.tolist() if self._nnz() <= 10 else \
+            f"[{', '.join(map(str, self._rows[:10].tolist()))}, ...]"
+        return f"SparseGrad(indices={rows}, size={self.shape}, nnz={self._nnz()}, dtype={self.dtype})"
+
+
+__all__ = ["SparseMatrix", "SparseGrad", "mm", "sampled_addmm"]

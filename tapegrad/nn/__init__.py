@@ -37,4 +37,8 @@ from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, MarginRankingLoss,  
                         MultiLabelSoftMarginLoss, HingeEmbeddingLoss, SoftMarginLoss,
                         CosineSimilarity, PairwiseDistance)
 from .ctc import CTCLoss  # noqa: F401
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa
+from .attention import MultiheadAttention  # noqa: F401
+from .transformer import (TransformerEncoderLayer, TransformerEncoder,  # noqa: F401
+                          TransformerDecoderLayer, TransformerDecoder, Transformer)
 from . import functional, init, utils  # noqa: F401

@@ -2,9 +2,12 @@
 import numpy as np
 
 from .. import creation
-from ..grad_mode import no_grad
+from .._state import sparse_lookup_weights
+from ..grad_mode import is_grad_enabled, no_grad
+from ..ops.conversion import clone
 from ..ops.elementwise import where
 from ..ops.indexing import getitem
+from ..sparse import SparseGrad
 from ..tape import bump_version
 from .._tensor import Tensor
 from . import init
@@ -32,10 +35,48 @@ def _renorm_rows(weight, rows, max_norm, norm_type):
         bump_version(weight)
 
 
+def _accumulate_rows(weight, rows, values):
+    """weight.grad += the sparse gradient (rows, values): kept sparse, or added into a dense
+    .grad that another use of weight already made."""
+    old = weight._grad
+    if old is None:
+        weight._grad = SparseGrad(rows, values.copy(), weight._data.shape)
+    elif isinstance(old, SparseGrad):
+        old.add_rows_(rows, values)
+    else:
+        np.add.at(old._data, rows, values)
+        bump_version(old)
+
+
+def _sparse_lookup(weight, idx, padding_idx):
+    """The rows of weight at idx, whose gradient reaches weight.grad as a SparseGrad (rows
+    idx, values: the output's gradient) without a dense (num_embeddings, dim) gradient ever
+    being made. The rows are a leaf of their own whose hook does the accumulation, so
+    autograd.grad with respect to weight cannot see them (PyTorch's can): the engine refuses
+    to be asked for it."""
+    rows = idx.reshape(-1)
+    keep = None if padding_idx is None else rows != padding_idx
+    proxy = creation.tensor(weight._data[idx], requires_grad=True)
+
+    def to_weight(g):
+        if g.requires_grad:
+            raise RuntimeError("embedding with sparse=True: gradients of the sparse gradient "
+                               "(create_graph=True) are not supported; use sparse=False")
+        values = g._data.reshape((len(rows),) + g._data.shape[idx.ndim:])
+        if keep is None:
+            _accumulate_rows(weight, rows, values)
+        else:
+            _accumulate_rows(weight, rows[keep], values[keep])
+    proxy.register_hook(to_weight)
+    sparse_lookup_weights[id(weight)] = weight
+    return clone(proxy)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """torch.nn.functional.embedding: rows of weight at the integer indices of input. The
-    padding_idx row gets no gradient; gradients are dense even with sparse=True."""
+    padding_idx row gets no gradient; with sparse=True, weight.grad is a SparseGrad (the used
+    rows only), which optim.SGD and optim.SparseAdam consume."""
     idx = _indices(input, "embedding")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -46,6 +87,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         with no_grad():
             _renorm_rows(weight, idx.reshape(-1), max_norm, norm_type)
+    if sparse and weight.requires_grad and is_grad_enabled():
+        if scale_grad_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with "
+                               "sparse gradients")
+        return _sparse_lookup(weight, idx, padding_idx)
     out = getitem(weight, input if isinstance(input, Tensor) else creation.tensor(idx))
     if padding_idx is not None and out.requires_grad:
         pad = idx == padding_idx

@@ -33,3 +33,4 @@ from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
 from .normalize import normalize, softmin  # noqa: F401
 from .sampling import affine_grid, grid_sample  # noqa: F401
+from .attention import scaled_dot_product_attention  # noqa: F401

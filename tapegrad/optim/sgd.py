@@ -2,12 +2,15 @@
 import numpy as np
 
 from .._tensor import _leaf
+from ..sparse import SparseGrad
 from ..tape import bump_version
 from .optimizer import Optimizer, _axpy_, _direction, _validate
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD, step for step as PyTorch documents it (momentum buffer starts at g_1)."""
+    """torch.optim.SGD, step for step as PyTorch documents it (momentum buffer starts at g_1).
+    A sparse gradient (nn.Embedding(sparse=True)) updates only its rows when there is no
+    momentum or weight decay."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
@@ -29,6 +32,18 @@ class SGD(Optimizer):
             g = p._grad
             if g is None:
                 continue
+            if isinstance(g, SparseGrad):
+                if weight_decay != 0:
+                    raise RuntimeError("SGD: weight_decay is not supported with sparse "
+                                       "gradients (add(sparse, dense) is not supported)")
+                if momentum == 0:
+                    # only the rows the sparse gradient holds change (repeats add up)
+                    rows, values = g.rows_values()
+                    np.add.at(p._data, rows, (lr if maximize else -lr) * values)
+                    bump_version(p)
+                    continue
+                # momentum touches every row it ever saw: PyTorch's sparse buffer, made dense
+                g = g.to_dense()
             d = _direction(p, g, weight_decay, maximize)
             if momentum != 0:
                 st = state[p]

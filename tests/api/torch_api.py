@@ -83,6 +83,8 @@ kaiming_uniform_ kaiming_normal_ orthogonal_ trunc_normal_ sparse_
 
 NN_UTILS = """
 clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters
+rnn.pad_sequence rnn.pack_padded_sequence rnn.pad_packed_sequence rnn.pack_sequence
+rnn.unpad_sequence rnn.unpack_sequence rnn.PackedSequence rnn.invert_permutation
 """
 
 FUNCTIONAL = """
@@ -100,7 +102,7 @@ soft_margin_loss
 """
 
 OPTIM = """
-Optimizer SGD Adam AdamW Adagrad RMSprop Adadelta Adamax NAdam RAdam ASGD LBFGS
+Optimizer SGD Adam AdamW Adagrad RMSprop Adadelta Adamax NAdam RAdam ASGD LBFGS SparseAdam
 """
 
 LR_SCHEDULER = """
@@ -169,18 +171,6 @@ MISSING = {
     "torch.real": "no complex dtypes: tapegrad's tensors are real",
     "torch.imag": "no complex dtypes: tapegrad's tensors are real",
     "torch.angle": "no complex dtypes: tapegrad's tensors are real",
-    "torch.nn.RNN": SEQUENCE,
-    "torch.nn.LSTM": SEQUENCE,
-    "torch.nn.GRU": SEQUENCE,
-    "torch.nn.RNNCell": SEQUENCE,
-    "torch.nn.LSTMCell": SEQUENCE,
-    "torch.nn.GRUCell": SEQUENCE,
-    "torch.nn.Transformer": SEQUENCE,
-    "torch.nn.TransformerEncoder": SEQUENCE,
-    "torch.nn.TransformerEncoderLayer": SEQUENCE,
-    "torch.nn.TransformerDecoderLayer": SEQUENCE,
-    "torch.nn.MultiheadAttention": SEQUENCE,
-    "torch.nn.functional.scaled_dot_product_attention": SEQUENCE,
     "torch.compile": "out of scope: no compiler (tapegrad is eager NumPy)",
     "torch.jit.script": "out of scope: no TorchScript",
     "torch.jit.trace": "out of scope: no TorchScript",

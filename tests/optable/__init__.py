@@ -10,7 +10,8 @@ from .elementwise import ROWS as _ELEMENTWISE
 def _gather():
     rows = list(_ELEMENTWISE)
     for family in ("reduction", "shape", "indexing", "linalg", "nn", "conv", "special", "matrix",
-                   "inplace", "unary_more", "sorting", "matrix_ops", "misc", "blas", "ctc"):
+                   "inplace", "unary_more", "sorting", "matrix_ops", "misc", "blas", "ctc",
+                   "recurrent", "attention"):
         try:
             mod = __import__(f"tests.optable.{family}", fromlist=["ROWS"])
         except ModuleNotFoundError as err:

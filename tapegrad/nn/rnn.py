@@ -1,0 +1,311 @@
+"""torch.nn.RNN, LSTM, GRU and their cells. Each layer and direction is one fused primitive
+(`ops.recurrent`): backward runs BPTT in one loop; double backward through them raises."""
+import math
+import warnings
+
+from .. import creation
+from .._tensor import Tensor
+from ..ops.join import cat, stack, unbind
+from ..ops.recurrent import gru_layer, lstm_layer, rnn_layer
+from ..ops.shape import squeeze, transpose, unsqueeze
+from . import init
+from .dropout import dropout as _dropout
+from .module import Module
+from .parameter import Parameter
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _run_layer(mode, x, h, c, weights, reverse):
+    """One layer and direction over a time-major sequence: (output, h_n, c_n or None)."""
+    if mode == "LSTM":
+        y, hn, cn, _ = lstm_layer(x, h, c, *weights, reverse=reverse)
+        return y, hn, cn
+    if mode == "GRU":
+        y, hn, _ = gru_layer(x, h, *weights, reverse=reverse)
+        return y, hn, None
+    y, hn = rnn_layer(x, h, *weights, nonlinearity="tanh" if mode == "RNN_TANH" else "relu",
+                      reverse=reverse)
+    return y, hn, None
+
+
+class RNNBase(Module):
+    """The shared machinery of RNN, LSTM and GRU: PyTorch's parameters `weight_ih_l{k}`,
+    `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (suffix `_reverse` for the backward
+    direction), all drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or \
+                not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          f"non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", UserWarning)
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError("hidden_size must be an integer greater than zero")
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError("num_layers must be an integer greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size > 0:
+            if mode != "LSTM":
+                raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+            raise ValueError("tapegrad's LSTM does not support proj_size > 0 (projections) yet")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        gates = _GATES[mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            size_in = input_size if layer == 0 else hidden_size * dirs
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                for name, shape in shapes:
+                    setattr(self, name + sfx, Parameter(creation.empty(shape, dtype=dtype,
+                                                                       device=device)))
+                    self._flat_weights_names.append(name + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def all_weights(self):
+        n = 4 if self.bias else 2
+        names = self._flat_weights_names
+        return [[getattr(self, k) for k in names[i:i + n]] for i in range(0, len(names), n)]
+
+    def _weights(self, layer, d):
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        if self.bias:
+            return (getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
+                    getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx))
+        return getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx), None, None
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    def _state(self, hx, batched, batch, dtype, name="hx"):
+        dirs = 2 if self.bidirectional else 1
+        shape = (self.num_layers * dirs, batch, self.hidden_size)
+        if hx is None:
+            return creation.zeros(shape, dtype=dtype)
+        if not isinstance(hx, Tensor):
+            raise TypeError(f"{type(self).__name__}: {name} must be a Tensor, not "
+                            f"{type(hx).__name__}")
+        want = 3 if batched else 2
+        if hx.dim() != want:
+            raise RuntimeError(f"For {'batched' if batched else 'unbatched'} {want - 1}-D "
+                               f"input, {name} should also be {want}-D but got {hx.dim()}-D "
+                               "tensor")
+        if not batched:
+            hx = unsqueeze(hx, 1)
+        if tuple(hx.shape) != shape:
+            raise RuntimeError(f"Expected hidden size {shape}, got {tuple(hx.shape)}")
+        return hx
+
+    def _check_input(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor (PackedSequence "
+                            f"input is not supported yet), not {type(input).__name__}")
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
+                             f"{input.dim()}D instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.shape[-1]}")
+        return input.dim() == 3
+
+    def forward(self, input, hx=None):
+        batched = self._check_input(input)
+        lstm = self.mode == "LSTM"
+        x = input if batched else unsqueeze(input, 1)
+        if batched and self.batch_first:
+            x = transpose(x, 0, 1)
+        batch = x.shape[1]
+        if lstm:
+            if hx is None:
+                h0 = c0 = None
+            elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0)")
+            else:
+                h0, c0 = hx
+            h0 = self._state(h0, batched, batch, x.dtype, "h_0")
+            c0 = self._state(c0, batched, batch, x.dtype, "c_0")
+            cs = unbind(c0, 0)
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise RuntimeError(f"{type(self).__name__}: hx must be a Tensor, not a tuple")
+            h0 = self._state(hx, batched, batch, x.dtype)
+            cs = None
+        hs = unbind(h0, 0)
+        dirs = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                y, hn, cn = _run_layer(self.mode, x, hs[k], cs[k] if lstm else None,
+                                       self._weights(layer, d), reverse=bool(d))
+                outs.append(y)
+                h_n.append(hn)
+                c_n.append(cn)
+            x = outs[0] if dirs == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        out, h_n = x, stack(h_n, 0)
+        c_n = stack(c_n, 0) if lstm else None
+        if batched and self.batch_first:
+            out = transpose(out, 0, 1)
+        if not batched:
+            out, h_n = squeeze(out, 1), squeeze(h_n, 1)
+            c_n = squeeze(c_n, 1) if lstm else None
+        return out, ((h_n, c_n) if lstm else h_n)
+
+
+class RNN(RNNBase):
+    """torch.nn.RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+
+class LSTM(RNNBase):
+    """torch.nn.LSTM: gates i, f, g, o; returns output, (h_n, c_n)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
+
+
+class GRU(RNNBase):
+    """torch.nn.GRU: gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+
+class RNNCellBase(Module):
+    """One step: parameters weight_ih, weight_hh, bias_ih, bias_hh, drawn as RNNBase's. The
+    step runs the fused layer on a one-step sequence."""
+
+    def __init__(self, input_size, hidden_size, bias, gates, device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = Parameter(creation.empty((gates * hidden_size, input_size),
+                                                  dtype=dtype, device=device))
+        self.weight_hh = Parameter(creation.empty((gates * hidden_size, hidden_size),
+                                                  dtype=dtype, device=device))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(gates * hidden_size, dtype=dtype,
+                                                    device=device))
+            self.bias_hh = Parameter(creation.empty(gates * hidden_size, dtype=dtype,
+                                                    device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    reset_parameters = RNNBase.reset_parameters
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def _step(self, mode, input, hx, cx=None):
+        name = type(self).__name__
+        if not isinstance(input, Tensor) or input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got "
+                             f"{getattr(input, 'ndim', None)}D instead")
+        batched = input.dim() == 2
+        x = input if batched else unsqueeze(input, 0)
+        states = []
+        for s in (hx, cx) if mode == "LSTM" else (hx,):
+            if s is None:
+                s = creation.zeros((x.shape[0], self.hidden_size), dtype=x.dtype)
+            elif s.dim() != input.dim():
+                raise RuntimeError(f"{name}: Expected hidden to be {input.dim()}D for "
+                                   f"{input.dim()}D input, got {s.dim()}D instead")
+            elif not batched:
+                s = unsqueeze(s, 0)
+            states.append(s)
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        _, h, c = _run_layer(mode, unsqueeze(x, 0), states[0],
+                             states[1] if mode == "LSTM" else None, weights, False)
+        if not batched:
+            h = squeeze(h, 0)
+            c = squeeze(c, 0) if c is not None else None
+        return (h, c) if mode == "LSTM" else h
+
+
+class RNNCell(RNNCellBase):
+    """torch.nn.RNNCell: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        return self._step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input, hx)
+
+
+class LSTMCell(RNNCellBase):
+    """torch.nn.LSTMCell: one LSTM step, returns (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input, hx=None):
+        h, c = (None, None) if hx is None else hx
+        return self._step("LSTM", input, h, c)
+
+
+class GRUCell(RNNCellBase):
+    """torch.nn.GRUCell: one GRU step."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        return self._step("GRU", input, hx)
