@@ -3,7 +3,8 @@
     python bench/bench.py [--quick] [--cpu-time] [--only LETTERS]
 
 This file times and tabulates; workloads a) to e) are in workloads.py, the LeNet and ResNet-18
-training steps f) to h) in cnn.py, their hand-written NumPy floor in numpy_cnn.py. Every library
+training steps f) to h) in cnn.py, their hand-written NumPy floor in numpy_cnn.py, the LSTM and
+Transformer-encoder training steps i) and j) in seq.py, the LSTM's floor in numpy_seq.py. Every library
 runs the same workloads in this one process; repeats are interleaved across libraries and the
 median is reported. Libraries that are not installed are skipped. The Markdown table is printed
 and written to bench/results/latest.md.
@@ -25,6 +26,7 @@ import time
 import numpy as np
 
 import cnn
+import seq
 from workloads import chain_cases, chain_forward_bytes, forwards_memory, hessian_cases, mlp_cases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -96,7 +98,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time by this process's CPU time, not wall-clock time")
-    ap.add_argument("--only", default="abcdefgh", metavar="LETTERS",
+    ap.add_argument("--only", default="abcdefghij", metavar="LETTERS",
                     help="run only these workloads, e.g. --only fgh")
     args = ap.parse_args()
     q = args.quick
@@ -147,6 +149,15 @@ def main():
         cnn_bench(f"{'g' if batch == 1 else 'h'}) ResNet-18 step (autograd tutorial), "
                   f"batch {batch}, 3x64x64, SGD momentum", lambda: cnn.resnet_cases(mods, batch),
                   number=1 if q else 2, repeat=3 if q else 9)
+    cnn_bench(f"i) LSTM step, {seq.LSTM_LAYERS} layers, input {seq.LSTM_IN}, hidden "
+              f"{seq.LSTM_HIDDEN}, batch {seq.LSTM_BATCH}, seq {seq.LSTM_SEQ}, MSE, SGD",
+              lambda: seq.lstm_cases(mods), number=1 if q else 2, repeat=3 if q else 9)
+    cnn_bench(f"j) Transformer encoder step, {seq.TF_LAYERS} layers, d_model {seq.TF_DMODEL}, "
+              f"{seq.TF_HEADS} heads, ff {seq.TF_FF}, batch {seq.TF_BATCH}, seq {seq.TF_SEQ}, "
+              "cross-entropy, SGD", lambda: seq.transformer_cases(mods),
+              number=1 if q else 2, repeat=3 if q else 9)
+    if "j" in args.only and rows and rows[-1][0].startswith("j)"):
+        rows[-1][1] = "—"   # no hand-written NumPy floor for the Transformer
 
     text = render(rows, mods, q, "CPU" if args.cpu_time else "wall-clock", notes, errors)
     print(text)

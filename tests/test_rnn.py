@@ -177,7 +177,7 @@ def test_names_shapes_init_and_errors():
         assert np.abs(p.detach().numpy()).max() <= bound
     assert m.weight_ih_l1_reverse.shape == (3 * H, 2 * H)
     with pytest.raises(ValueError, match="proj_size"):
-        tg.nn.LSTM(I, H, proj_size=2)
+        tg.nn.LSTM(I, H, proj_size=H)
     with pytest.raises(ValueError, match="nonlinearity"):
         tg.nn.RNN(I, H, nonlinearity="sigmoid")
     with pytest.raises(RuntimeError, match="input_size"):

@@ -1,10 +1,15 @@
 """torch.nn.RNN, LSTM, GRU and their cells. Each layer and direction is one fused primitive
-(`ops.recurrent`): backward runs BPTT in one loop; double backward through them raises."""
+(`ops.recurrent`): backward runs BPTT in one loop; double backward through them raises.
+
+A PackedSequence input is padded (in its sorted order) and run as one batch, the fused layers
+freezing each sequence's state after its last step (`lengths`); the output is packed again and
+the states are permuted by `sorted_indices` / `unsorted_indices`, as PyTorch does."""
 import math
 import warnings
 
 from .. import creation
 from .._tensor import Tensor
+from ..ops.indexing import index_select
 from ..ops.join import cat, stack, unbind
 from ..ops.recurrent import gru_layer, lstm_layer, rnn_layer
 from ..ops.shape import squeeze, transpose, unsqueeze
@@ -12,20 +17,21 @@ from . import init
 from .dropout import dropout as _dropout
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _run_layer(mode, x, h, c, weights, reverse):
+def _run_layer(mode, x, h, c, weights, reverse, lengths=None):
     """One layer and direction over a time-major sequence: (output, h_n, c_n or None)."""
     if mode == "LSTM":
-        y, hn, cn, _ = lstm_layer(x, h, c, *weights, reverse=reverse)
+        y, hn, cn, _ = lstm_layer(x, h, c, *weights, reverse=reverse, lengths=lengths)
         return y, hn, cn
     if mode == "GRU":
-        y, hn, _ = gru_layer(x, h, *weights, reverse=reverse)
+        y, hn, _ = gru_layer(x, h, *weights, reverse=reverse, lengths=lengths)
         return y, hn, None
     y, hn = rnn_layer(x, h, *weights, nonlinearity="tanh" if mode == "RNN_TANH" else "relu",
-                      reverse=reverse)
+                      reverse=reverse, lengths=lengths)
     return y, hn, None
 
 
@@ -55,20 +61,25 @@ class RNNBase(Module):
         if proj_size > 0:
             if mode != "LSTM":
                 raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-            raise ValueError("tapegrad's LSTM does not support proj_size > 0 (projections) yet")
+            if proj_size >= hidden_size:
+                raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = int(proj_size)
         gates = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
+        real = self.proj_size or hidden_size      # the size of h (and of each output step)
         self._flat_weights_names = []
         for layer in range(num_layers):
-            size_in = input_size if layer == 0 else hidden_size * dirs
+            size_in = input_size if layer == 0 else real * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, hidden_size))]
+                shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, real))]
                 if bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                if self.proj_size:
+                    shapes += [("weight_hr", (self.proj_size, hidden_size))]
                 for name, shape in shapes:
                     setattr(self, name + sfx, Parameter(creation.empty(shape, dtype=dtype,
                                                                        device=device)))
@@ -82,12 +93,17 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        n = 4 if self.bias else 2
+        n = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         names = self._flat_weights_names
         return [[getattr(self, k) for k in names[i:i + n]] for i in range(0, len(names), n)]
 
     def _weights(self, layer, d):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
+        if self.proj_size:
+            bias = (getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)) \
+                if self.bias else (None, None)
+            return (getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
+                    *bias, getattr(self, "weight_hr" + sfx))
         if self.bias:
             return (getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
                     getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx))
@@ -95,6 +111,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
@@ -109,9 +127,9 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
-    def _state(self, hx, batched, batch, dtype, name="hx"):
+    def _state(self, hx, batched, batch, dtype, name="hx", size=None):
         dirs = 2 if self.bidirectional else 1
-        shape = (self.num_layers * dirs, batch, self.hidden_size)
+        shape = (self.num_layers * dirs, batch, size or self.hidden_size)
         if hx is None:
             return creation.zeros(shape, dtype=dtype)
         if not isinstance(hx, Tensor):
@@ -129,9 +147,14 @@ class RNNBase(Module):
         return hx
 
     def _check_input(self, input):
+        if isinstance(input, PackedSequence):
+            if input.data.dim() != 2 or input.data.shape[-1] != self.input_size:
+                raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                                   f"{self.input_size}, got {input.data.shape[-1]}")
+            return True
         if not isinstance(input, Tensor):
-            raise TypeError(f"{type(self).__name__}: input must be a Tensor (PackedSequence "
-                            f"input is not supported yet), not {type(input).__name__}")
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor or a "
+                            f"PackedSequence, not {type(input).__name__}")
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
                              f"{input.dim()}D instead")
@@ -143,9 +166,15 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         batched = self._check_input(input)
         lstm = self.mode == "LSTM"
-        x = input if batched else unsqueeze(input, 1)
-        if batched and self.batch_first:
-            x = transpose(x, 0, 1)
+        packed = isinstance(input, PackedSequence)
+        lengths = None
+        if packed:      # padded in sorted order (longest first), time-major
+            x, lens = pad_packed_sequence(PackedSequence(input.data, input.batch_sizes))
+            lengths = tuple(int(n) for n in lens._data)
+        else:
+            x = input if batched else unsqueeze(input, 1)
+            if batched and self.batch_first:
+                x = transpose(x, 0, 1)
         batch = x.shape[1]
         if lstm:
             if hx is None:
@@ -154,14 +183,18 @@ class RNNBase(Module):
                 raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0)")
             else:
                 h0, c0 = hx
-            h0 = self._state(h0, batched, batch, x.dtype, "h_0")
+            h0 = self._state(h0, batched, batch, x.dtype, "h_0", self.proj_size)
             c0 = self._state(c0, batched, batch, x.dtype, "c_0")
+            if packed and input.sorted_indices is not None:
+                c0 = index_select(c0, 1, input.sorted_indices)
             cs = unbind(c0, 0)
         else:
             if isinstance(hx, (tuple, list)):
                 raise RuntimeError(f"{type(self).__name__}: hx must be a Tensor, not a tuple")
             h0 = self._state(hx, batched, batch, x.dtype)
             cs = None
+        if packed and input.sorted_indices is not None:
+            h0 = index_select(h0, 1, input.sorted_indices)
         hs = unbind(h0, 0)
         dirs = 2 if self.bidirectional else 1
         h_n, c_n = [], []
@@ -170,7 +203,8 @@ class RNNBase(Module):
             for d in range(dirs):
                 k = layer * dirs + d
                 y, hn, cn = _run_layer(self.mode, x, hs[k], cs[k] if lstm else None,
-                                       self._weights(layer, d), reverse=bool(d))
+                                       self._weights(layer, d), reverse=bool(d),
+                                       lengths=lengths)
                 outs.append(y)
                 h_n.append(hn)
                 c_n.append(cn)
@@ -179,6 +213,13 @@ class RNNBase(Module):
                 x = _dropout(x, self.dropout, True)
         out, h_n = x, stack(h_n, 0)
         c_n = stack(c_n, 0) if lstm else None
+        if packed:
+            out = PackedSequence(pack_padded_sequence(out, lens).data, input.batch_sizes,
+                                 input.sorted_indices, input.unsorted_indices)
+            if input.unsorted_indices is not None:
+                h_n = index_select(h_n, 1, input.unsorted_indices)
+                c_n = index_select(c_n, 1, input.unsorted_indices) if lstm else None
+            return out, ((h_n, c_n) if lstm else h_n)
         if batched and self.batch_first:
             out = transpose(out, 0, 1)
         if not batched:

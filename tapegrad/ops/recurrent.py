@@ -8,6 +8,11 @@ outputs, plus a reserve of gate activations and cell states). The VJP runs backp
 through time once, in one loop over preallocated buffers, and every input's rule then takes
 its gradient from that one result (the input's and the weights' as one matmul each).
 
+Ragged batches: `lengths` (one int per batch column, or None) freezes each column's state
+once its sequence is over (forward) or until it begins (reverse): at such a step the output is
+the unchanged state and no gate acts, so the final state is the one of the last real step, as
+for PyTorch's packed sequences; backward passes the state's gradient straight through there.
+
 Second order: the rules are NumPy, not tapegrad ops, so backward with `create_graph=True`
 through these layers raises a RuntimeError (PyTorch's fused cuDNN RNN refuses it too).
 """
@@ -32,21 +37,32 @@ def _sigmoid_(a):
     return a
 
 
-def _check(name, x, h0, w_ih, w_hh, gates):
+def _check(name, x, h0, w_ih, w_hh, gates, hidden=None):
     if x.ndim != 3 or h0.ndim != 2 or w_ih.ndim != 2 or w_hh.ndim != 2:
         raise RuntimeError(f"{name}: expected input (T, B, I), state (B, H) and 2-D weights, got "
                            f"{list(x.shape)}, {list(h0.shape)}, {list(w_ih.shape)}, "
                            f"{list(w_hh.shape)}")
     t, b, i = x.shape
-    h = h0.shape[1]
+    h, p = hidden or h0.shape[1], h0.shape[1]
     if t == 0:
         raise RuntimeError(f"{name}: the input sequence must not be empty")
-    if w_ih.shape != (gates * h, i) or w_hh.shape != (gates * h, h) or h0.shape[0] != b:
+    if w_ih.shape != (gates * h, i) or w_hh.shape != (gates * h, p) or h0.shape[0] != b:
         raise RuntimeError(f"{name}: shapes do not agree: input {list(x.shape)}, state "
                            f"{list(h0.shape)}, weight_ih {list(w_ih.shape)} (want "
                            f"{[gates * h, i]}), weight_hh {list(w_hh.shape)} (want "
-                           f"{[gates * h, h]})")
+                           f"{[gates * h, p]})")
     return t, b, h
+
+
+def _masks(lengths, t, b):
+    """Per step, the batch columns still running (a bool (B,) array), or None when all are."""
+    if lengths is None:
+        return [None] * t
+    n = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if n.shape != (b,) or (b and (n.min() < 1 or n.max() > t)):
+        raise RuntimeError(f"recurrent layer: lengths must hold {b} values in [1, {t}], got "
+                           f"{list(n)}")
+    return [None if bool((n > k).all()) else n > k for k in range(t)]
 
 
 def _steps(t, reverse):
@@ -78,7 +94,7 @@ def _previous(y, h0, reverse):
 
 @primitive("rnn_layer", n_out=2, uses_out=True, raw=True)
 def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh",
-              reverse=False):
+              reverse=False, lengths=None):
     """An Elman RNN layer over a whole sequence: (output (T, B, H), h_n (B, H))."""
     x, h = np.asarray(input), np.asarray(hx)
     t, b, hs = _check("rnn_layer", x, h, weight_ih, weight_hh, 1)
@@ -86,34 +102,46 @@ def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonli
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
     y = _project(x, weight_ih, bias_ih, bias_hh, t, b, hs, np.result_type(x, weight_ih))
     w_t = weight_hh.T
+    masks = _masks(lengths, t, b)
     for k in _steps(t, reverse):
+        prev = h
         y[k] += h @ w_t
         h = np.tanh(y[k], out=y[k]) if nonlinearity == "tanh" else np.maximum(y[k], 0, out=y[k])
+        if masks[k] is not None:
+            h[~masks[k]] = prev[~masks[k]]
     return y, h.copy()
 
 
 @primitive("lstm_layer", n_out=4, uses_out=True, raw=True)
-def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
-    """An LSTM layer over a whole sequence (gates i, f, g, o): (output (T, B, H), h_n, c_n,
-    reserve), the reserve holding the gate activations, the cell states and their tanh."""
+def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, weight_hr=None,
+               reverse=False, lengths=None):
+    """An LSTM layer over a whole sequence (gates i, f, g, o): (output (T, B, P), h_n, c_n,
+    reserve), the reserve holding the gate activations, the cell states and their tanh (and,
+    with a projection `weight_hr` (P, H), the unprojected states; h = (o * tanh(c)) W_hr^T;
+    without one P = H)."""
     x, h, c = np.asarray(input), np.asarray(hx), np.asarray(cx)
-    t, b, hs = _check("lstm_layer", x, h, weight_ih, weight_hh, 4)
-    if c.shape != h.shape:
-        raise RuntimeError(f"lstm_layer: cell state shape {list(c.shape)} != hidden state "
-                           f"shape {list(h.shape)}")
+    proj = weight_hr is not None
+    t, b, hs = _check("lstm_layer", x, h, weight_ih, weight_hh, 4, c.shape[-1] if proj else None)
+    if c.shape != (h.shape[0], hs) or proj and weight_hr.shape != (h.shape[1], hs):
+        raise RuntimeError(f"lstm_layer: cell state shape {list(c.shape)}, hidden state shape "
+                           f"{list(h.shape)} and weight_hr shape "
+                           f"{list(np.shape(weight_hr)) if proj else None} do not agree")
     dtype = np.result_type(x, weight_ih)
     n = t * b * hs
-    reserve = np.empty(6 * n, dtype)
+    reserve = np.empty((7 if proj else 6) * n, dtype)
+    ms = reserve[6 * n:].reshape(t, b, hs) if proj else None
     gates = reserve[:4 * n].reshape(t, b, 4 * hs)
-    cs, tcs = reserve[4 * n:5 * n].reshape(t, b, hs), reserve[5 * n:].reshape(t, b, hs)
+    cs, tcs = reserve[4 * n:5 * n].reshape(t, b, hs), reserve[5 * n:6 * n].reshape(t, b, hs)
     np.matmul(x.reshape(t * b, -1), weight_ih.T, out=gates.reshape(t * b, 4 * hs))
     if bias_ih is not None:
         gates += bias_ih
     if bias_hh is not None:
         gates += bias_hh
-    y = np.empty((t, b, hs), dtype)
+    y = np.empty((t, b, h.shape[1]), dtype)
     w_t = weight_hh.T
+    masks = _masks(lengths, t, b)
     for k in _steps(t, reverse):
+        h_prev, c_prev = h, c
         g = gates[k]
         g += h @ w_t
         _sigmoid_(g[:, :2 * hs])
@@ -122,12 +150,20 @@ def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, 
         c = np.multiply(g[:, hs:2 * hs], c, out=cs[k])
         c += g[:, :hs] * g[:, 2 * hs:3 * hs]
         np.tanh(c, out=tcs[k])
-        h = np.multiply(g[:, 3 * hs:], tcs[k], out=y[k])
+        if proj:
+            np.multiply(g[:, 3 * hs:], tcs[k], out=ms[k])
+            h = np.matmul(ms[k], weight_hr.T, out=y[k])
+        else:
+            h = np.multiply(g[:, 3 * hs:], tcs[k], out=y[k])
+        if masks[k] is not None:
+            off = ~masks[k]
+            h[off], c[off] = h_prev[off], c_prev[off]
     return y, h.copy(), c.copy(), reserve
 
 
 @primitive("gru_layer", n_out=3, uses_out=True, raw=True)
-def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
+def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False,
+              lengths=None):
     """A GRU layer over a whole sequence (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h +
     b_hn))): (output (T, B, H), h_n, reserve of r, z, n and W_hn h + b_hn)."""
     x, h = np.asarray(input), np.asarray(hx)
@@ -137,7 +173,9 @@ def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, rever
     reserve = np.empty((t, b, 4 * hs), dtype)
     y = np.empty((t, b, hs), dtype)
     w_t = weight_hh.T
+    masks = _masks(lengths, t, b)
     for k in _steps(t, reverse):
+        h_prev = h
         r = reserve[k]
         gh = h @ w_t
         if bias_hh is not None:
@@ -151,6 +189,8 @@ def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, rever
         h = np.subtract(h, n, out=y[k])        # h' = n + z * (h - n)
         h *= r[:, hs:2 * hs]
         h += n
+        if masks[k] is not None:
+            h[~masks[k]] = h_prev[~masks[k]]
     return y, h.copy(), reserve
 
 
@@ -163,7 +203,8 @@ def _refuse(g):
                            "tapegrad); call backward without create_graph")
 
 
-def _core(kind, g, out, x, h0, c0, w_ih, w_hh, reverse, nonlinearity="tanh"):
+def _core(kind, g, out, x, h0, c0, w_ih, w_hh, reverse, nonlinearity="tanh", lengths=None,
+          w_hr=None):
     """BPTT once per backward: every rule of the same replay shares the result (keyed on the
     cotangents, freed with them)."""
     _refuse(g)
@@ -174,19 +215,20 @@ def _core(kind, g, out, x, h0, c0, w_ih, w_hh, reverse, nonlinearity="tanh"):
         hit = _CORE.get(key)
     if hit is not None and all(r() is a for r, a in zip(hit[0], mine)):
         return hit[1]
+    masks = _masks(lengths, *np.shape(out[0])[:2])
     if kind == "lstm":
-        res = _bptt_lstm(g, out, h0, c0, w_hh, reverse)
+        res = _bptt_lstm(g, out, h0, c0, w_hh, reverse, masks, w_hr)
     elif kind == "gru":
-        res = _bptt_gru(g, out, h0, w_hh, reverse)
+        res = _bptt_gru(g, out, h0, w_hh, reverse, masks)
     else:
-        res = _bptt_rnn(g, out, h0, w_hh, reverse, nonlinearity)
+        res = _bptt_rnn(g, out, h0, w_hh, reverse, nonlinearity, masks)
     with _LOCK:
         _CORE[key] = (tuple(weakref.ref(a) for a in mine), res)
     weakref.finalize(g[0], _CORE.pop, key, None)
     return res
 
 
-def _bptt_rnn(g, out, h0, w_hh, reverse, nonlinearity):
+def _bptt_rnn(g, out, h0, w_hh, reverse, nonlinearity, masks):
     dy, dh = g[0], g[1].copy()
     y = out[0]
     d = np.empty_like(y)
@@ -196,22 +238,39 @@ def _bptt_rnn(g, out, h0, w_hh, reverse, nonlinearity):
             np.multiply(dh, 1 - y[k] * y[k], out=d[k])
         else:
             np.multiply(dh, y[k] > 0, out=d[k])
-        dh = d[k] @ w_hh
+        if masks[k] is None:
+            dh = d[k] @ w_hh
+        else:                          # frozen columns: the state's gradient passes through
+            off = ~masks[k]
+            d[k][off] = 0
+            dh_in, dh = dh, d[k] @ w_hh
+            dh[off] = dh_in[off]
     return d, d, dh, None, _previous(y, h0, reverse)
 
 
-def _bptt_lstm(g, out, h0, c0, w_hh, reverse):
+def _bptt_lstm(g, out, h0, c0, w_hh, reverse, masks, w_hr=None):
     dy, dh, dc = g[0], g[1].copy(), g[2].copy()
     y, reserve = out[0], out[3]
-    t, b, hs = y.shape
+    (t, b), hs = y.shape[:2], c0.shape[-1]
     n = t * b * hs
     gates = reserve[:4 * n].reshape(t, b, 4 * hs)
-    cs, tcs = reserve[4 * n:5 * n].reshape(t, b, hs), reserve[5 * n:].reshape(t, b, hs)
+    cs, tcs = reserve[4 * n:5 * n].reshape(t, b, hs), reserve[5 * n:6 * n].reshape(t, b, hs)
+    proj = w_hr is not None
+    ms = reserve[6 * n:].reshape(t, b, hs) if proj else None
+    d_hr = np.zeros(np.shape(w_hr), y.dtype) if proj else None
     d = np.empty_like(gates)
     tmp = np.empty((b, hs), y.dtype)
     first = t - 1 if reverse else 0
     for k in _steps(t, not reverse):
         dh += dy[k]
+        if masks[k] is not None:
+            off = ~masks[k]
+            dh_in, dc_in = dh[off], dc[off]
+        if proj:                       # h = m W_hr^T: the gradient reaching m = o * tanh(c)
+            if masks[k] is not None:
+                dh[off] = 0
+            d_hr += dh.T @ ms[k]
+            dh = dh @ w_hr
         gk, dk, tc = gates[k], d[k], tcs[k]
         i, f, gg, o = gk[:, :hs], gk[:, hs:2 * hs], gk[:, 2 * hs:3 * hs], gk[:, 3 * hs:]
         c_prev = c0 if k == first else cs[k + 1 if reverse else k - 1]
@@ -230,11 +289,15 @@ def _bptt_lstm(g, out, h0, c0, w_hh, reverse):
         np.multiply(dc, i, out=dk[:, 2 * hs:3 * hs])           # d g
         dk[:, 2 * hs:3 * hs] *= 1 - gg * gg
         dc *= f
+        if masks[k] is not None:
+            dk[off] = 0
         dh = dk @ w_hh
-    return d, d, dh, dc, _previous(y, h0, reverse)
+        if masks[k] is not None:
+            dh[off], dc[off] = dh_in, dc_in
+    return d, d, dh, dc, _previous(y, h0, reverse), d_hr
 
 
-def _bptt_gru(g, out, h0, w_hh, reverse):
+def _bptt_gru(g, out, h0, w_hh, reverse, masks):
     dy, dh = g[0], g[1].copy()
     y, reserve = out[0], out[2]
     t, b, hs = y.shape
@@ -243,6 +306,9 @@ def _bptt_gru(g, out, h0, w_hh, reverse):
     first = t - 1 if reverse else 0
     for k in _steps(t, not reverse):
         dh += dy[k]
+        if masks[k] is not None:
+            off = ~masks[k]
+            dh_in = dh[off]
         rk = reserve[k]
         r, z, n, hn = rk[:, :hs], rk[:, hs:2 * hs], rk[:, 2 * hs:3 * hs], rk[:, 3 * hs:]
         h_prev = h0 if k == first else y[k + 1 if reverse else k - 1]
@@ -258,8 +324,12 @@ def _bptt_gru(g, out, h0, w_hh, reverse):
         dz *= z * (1 - z)
         dhh[k, :, :2 * hs] = dx[k, :, :2 * hs]
         np.multiply(dn, r, out=dhh[k, :, 2 * hs:])
+        if masks[k] is not None:
+            dx[k][off], dhh[k][off] = 0, 0
         dh = dh * z
         dh += dhh[k] @ w_hh
+        if masks[k] is not None:
+            dh[off] = dh_in
     return dx, dhh, dh, None, _previous(y, h0, reverse)
 
 
@@ -275,8 +345,9 @@ def _rules(kind, has_c):
         x, h0 = args[0], args[1]
         c0 = args[2] if has_c else None
         w_ih, w_hh = args[2 + has_c], args[3 + has_c]
+        w_hr = args[7] if has_c and len(args) > 7 else None
         return _core(kind, g, out, x, h0, c0, w_ih, w_hh, params.get("reverse", False),
-                     params.get("nonlinearity", "tanh"))
+                     params.get("nonlinearity", "tanh"), params.get("lengths"), w_hr)
 
     def d_input(g, out, *args, **params):
         dx = core(g, out, args, params)[0]
@@ -302,7 +373,11 @@ def _rules(kind, has_c):
     def d_b_hh(g, out, *args, **params):
         return core(g, out, args, params)[1].sum((0, 1))
 
-    return (d_input, d_h0) + ((d_c0,) if has_c else ()) + (d_w_ih, d_w_hh, d_b_ih, d_b_hh)
+    def d_w_hr(g, out, *args, **params):
+        return core(g, out, args, params)[5]
+
+    return (d_input, d_h0) + ((d_c0,) if has_c else ()) + (d_w_ih, d_w_hh, d_b_ih, d_b_hh) + \
+        ((d_w_hr,) if has_c else ())
 
 
 defvjp(rnn_layer, *_rules("rnn", False))

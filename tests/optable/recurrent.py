@@ -1,6 +1,8 @@
 """Op-table rows for tapegrad/ops/recurrent.py: the fused RNN/LSTM/GRU layers on tiny sizes,
 forward and reverse, against PyTorch's own recurrent kernels; first order only (the fused
-rules refuse create_graph, tests/test_rnn.py checks that)."""
+rules refuse create_graph, tests/test_rnn.py checks that). The `_ragged` rows give the layers
+`lengths` (packed sequences): PyTorch runs each sequence alone on its real steps, and both sides
+return every real step's output and the final states."""
 from tapegrad.ops import recurrent
 
 from .case import OpCase
@@ -47,4 +49,71 @@ ROWS = [
                                   ("lstm_layer", "lstm", 4, "tanh"),
                                   ("gru_layer", "gru", 3, "tanh")]
     for reverse in (False, True)
+]
+
+
+LENGTHS = (3, 1)     # one per batch column, T = 3
+
+
+def _ragged(mode, reverse, nonlinearity="tanh"):
+    n_states = 2 if mode == "lstm" else 1
+
+    def fn(T_, x, *rest):
+        states, weights = rest[:n_states], rest[n_states:]
+        if T_.__name__ == "torch":
+            runs = [_torch_layer(T_, mode, x[:n, b:b + 1], [s[b:b + 1] for s in states],
+                                 weights, reverse, nonlinearity) for b, n in enumerate(LENGTHS)]
+            return (T_.cat([r[0][:, 0] for r in runs]),) + tuple(
+                T_.cat([r[1 + j] for r in runs]) for j in range(n_states))
+        if mode == "lstm":
+            outs = recurrent.lstm_layer(x, *states, *weights, reverse=reverse,
+                                        lengths=LENGTHS)[:3]
+        elif mode == "gru":
+            outs = recurrent.gru_layer(x, *states, *weights, reverse=reverse,
+                                       lengths=LENGTHS)[:2]
+        else:
+            outs = recurrent.rnn_layer(x, *states, *weights, nonlinearity=nonlinearity,
+                                       reverse=reverse, lengths=LENGTHS)
+        y = outs[0]
+        return (T_.cat([y[:n, b] for b, n in enumerate(LENGTHS)]),) + tuple(outs[1:])
+    return fn
+
+
+ROWS += [
+    OpCase(f"{name}_ragged{'_reverse' if reverse else ''}", _ragged(mode, reverse, nl),
+           shapes=_shapes(gates, 2 if mode == "lstm" else 1), second=False)
+    for name, mode, gates, nl in [("rnn_tanh_layer", "rnn", 1, "tanh"),
+                                  ("rnn_relu_layer", "rnn", 1, "relu"),
+                                  ("lstm_layer", "lstm", 4, "tanh"),
+                                  ("gru_layer", "gru", 3, "tanh")]
+    for reverse in (False, True)
+]
+
+
+HP, P = 3, 2     # LSTM with a projection: hidden 3, projected to 2
+
+
+def _lstm_proj(reverse, lengths=None):
+    def fn(T_, x, h0, c0, *weights):
+        if T_.__name__ == "torch":
+            if lengths is None:
+                return _torch_layer(T_, "lstm", x, (h0, c0), weights, reverse)
+            runs = [_torch_layer(T_, "lstm", x[:n, b:b + 1], (h0[b:b + 1], c0[b:b + 1]),
+                                 weights, reverse) for b, n in enumerate(lengths)]
+            return (T_.cat([r[0][:, 0] for r in runs]),) + tuple(
+                T_.cat([r[1 + j] for r in runs]) for j in range(2))
+        y, hn, cn, _ = recurrent.lstm_layer(x, h0, c0, *weights, reverse=reverse,
+                                            lengths=lengths)
+        if lengths is not None:
+            y = T_.cat([y[:n, b] for b, n in enumerate(lengths)])
+        return y, hn, cn
+    return fn
+
+
+ROWS += [
+    OpCase(f"lstm_proj_layer{'_ragged' if lengths else ''}{'_reverse' if reverse else ''}",
+           _lstm_proj(reverse, lengths),
+           shapes=[((T, B, I), (B, P), (B, HP), (4 * HP, I), (4 * HP, P), (4 * HP,), (4 * HP,),
+                    (P, HP))], second=False)
+    for lengths in (None, LENGTHS) for reverse in (False, True)
 ]
