@@ -212,3 +212,34 @@ def test_parameter_list_and_dict_behave_as_containers():
     assert key == "w" and "w" not in dict(pdict.named_parameters())
     with pytest.raises(TypeError, match="not a string"):
         pdict[1] = tg.zeros(1)
+
+
+@pytest.mark.parametrize("shape,normalized,affine,eps,dtype", [
+    ((2, 3, 4), (4,), True, None, "float64"), ((2, 3, 4), (3, 4), False, 1e-6, "float64"),
+    ((5, 8), 8, True, None, "float32")], ids=str)
+def test_rms_norm_matches_torch(shape, normalized, affine, eps, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    ours = tg.nn.RMSNorm(normalized, eps=eps, elementwise_affine=affine, dtype=getattr(tg, dtype))
+    theirs = torch.nn.RMSNorm(normalized, eps=eps, elementwise_affine=affine,
+                              dtype=getattr(torch, dtype))
+    if affine:
+        w = np.random.default_rng(1).standard_normal(theirs.weight.shape).astype(dtype)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(w))
+        ours.load_state_dict({"weight": tg.tensor(w)})
+    xt, xq = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = ours(xt), theirs(xq)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=tol, atol=tol)
+    g = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    (out * tg.tensor(g)).sum().backward()
+    (want * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), xq.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+    if affine:
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(),
+                                   rtol=tol * 10, atol=tol * 10)
+    assert repr(ours) == repr(theirs)
+    assert tg.autograd.gradgradcheck(
+        lambda t: tg.nn.functional.rms_norm(t, normalized) ** 2,
+        (tg.tensor(np.random.default_rng(3).standard_normal(shape), requires_grad=True),))

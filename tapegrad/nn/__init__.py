@@ -8,7 +8,7 @@ from .conv_more import Conv1d, Conv3d, ConvTranspose1d, ConvTranspose2d  # noqa:
 from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from .upsampling import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .fold import Fold, Unfold  # noqa: F401
-from .normalization_more import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa
+from .normalization_more import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, RMSNorm  # noqa
 from .dropout_channels import Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .lazy import LazyLinear  # noqa: F401
 from .param_containers import ParameterList, ParameterDict  # noqa: F401

@@ -8,7 +8,7 @@ from .conv import conv2d  # noqa: F401
 from .conv_more import conv1d, conv3d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from .upsampling import interpolate, upsample, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .fold import fold, unfold  # noqa: F401
-from .normalization_more import group_norm, instance_norm  # noqa: F401
+from .normalization_more import group_norm, instance_norm, rms_norm  # noqa: F401
 from .dropout_channels import dropout1d, dropout2d, dropout3d  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .activation_more import (hardtanh, hardtanh_, relu6, elu, elu_, selu, selu_,  # noqa

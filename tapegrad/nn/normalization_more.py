@@ -1,8 +1,11 @@
-"""`group_norm`, `instance_norm`, `GroupNorm`, `InstanceNorm1d/2d/3d` (torch.nn's).
+"""`group_norm`, `instance_norm`, `rms_norm`, `GroupNorm`, `InstanceNorm1d/2d/3d`, `RMSNorm`
+(torch.nn's).
 
-Both compose tapegrad ops (mean, rsqrt, ...) as layer_norm does, so every order of derivative
+All compose tapegrad ops (mean, rsqrt, ...) as layer_norm does, so every order of derivative
 is there; only the dims that are averaged differ.
 """
+import numpy as np
+
 from .. import creation
 from ..ops.reduction import mean
 from ..ops.shape import reshape, unsqueeze, squeeze
@@ -155,3 +158,44 @@ class InstanceNorm3d(_InstanceNorm):
     """torch.nn.InstanceNorm3d: over (N, C, D, H, W) or (C, D, H, W) input."""
 
     spatial = 3
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """torch.nn.functional.rms_norm: x / sqrt(mean(x^2) + eps) over the trailing
+    `normalized_shape` dims, times weight; eps defaults to the dtype's machine epsilon."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * rsqrt(mean(input * input, dims, keepdim=True) + eps)
+    return out if weight is None else out * weight
+
+
+class RMSNorm(Module):
+    """torch.nn.RMSNorm over the trailing `normalized_shape` dims (weight initialised to 1)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

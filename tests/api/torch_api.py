@@ -64,7 +64,7 @@ NN = """
 Module Sequential ModuleList ModuleDict Parameter ParameterList ParameterDict Identity
 Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d
 MaxPool1d MaxPool2d AvgPool1d AvgPool2d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d
-BatchNorm1d BatchNorm2d LayerNorm GroupNorm InstanceNorm1d InstanceNorm2d
+BatchNorm1d BatchNorm2d LayerNorm GroupNorm InstanceNorm1d InstanceNorm2d RMSNorm TransformerDecoder
 Dropout Dropout1d Dropout2d Embedding EmbeddingBag RNN LSTM GRU RNNCell LSTMCell GRUCell
 Transformer TransformerEncoder TransformerEncoderLayer TransformerDecoderLayer MultiheadAttention
 ReLU ReLU6 LeakyReLU PReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax LogSoftmax Softplus
@@ -88,7 +88,7 @@ rnn.unpad_sequence rnn.unpack_sequence rnn.PackedSequence rnn.invert_permutation
 """
 
 FUNCTIONAL = """
-relu relu6 leaky_relu elu selu celu gelu silu mish sigmoid tanh softmax log_softmax softmin
+relu relu6 leaky_relu elu selu celu gelu silu mish sigmoid tanh softmax log_softmax softmin rms_norm
 softplus softsign hardtanh hardswish hardsigmoid glu logsigmoid threshold prelu
 linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d max_pool1d max_pool2d
 avg_pool1d avg_pool2d adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool2d
