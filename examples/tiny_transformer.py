@@ -9,10 +9,6 @@ AdamW on random windows to predict each next character, then it samples text fro
     python examples/tiny_transformer.py [--quick] [--steps N]
 """
 import argparse
-import ast
-import codecs
-import importlib.util
-import sys
 import time
 
 import numpy as np
@@ -20,15 +16,7 @@ import numpy as np
 import tapegrad as torch
 import tapegrad.nn as nn
 import tapegrad.nn.functional as F
-
-
-def zen_of_python():
-    """The text of `import this`, read from its source (importing it would print it)."""
-    with open(importlib.util.find_spec("this").origin) as f:
-        tree = ast.parse(f.read())
-    text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and node.targets[0].id == "s")
-    return codecs.decode(text, "rot13")
+from char_rnn import progress, zen_of_python     # the same text and progress bar
 
 
 class TinyTransformer(nn.Module):
@@ -50,16 +38,6 @@ class TinyTransformer(nn.Module):
         mask = nn.Transformer.generate_square_subsequent_mask(t)
         h = self.encoder(h, mask=mask, is_causal=True)
         return self.head(self.norm(h))
-
-
-def progress(step, total, loss, start, width=30):
-    done = int(width * step / total)
-    rate = step / max(time.time() - start, 1e-9)
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} "
-                     f"loss {loss:.3f} ({rate:.1f} steps/s)")
-    if step == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def sample(model, stoi, itos, prompt, length, temperature=0.8, generator=None):
