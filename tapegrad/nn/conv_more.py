@@ -8,7 +8,7 @@ from .. import creation
 from ..ops import conv as _ops
 from ..ops.indexing import getitem
 from ..ops.shape import permute, reshape_prim, unsqueeze, squeeze
-from .conv import _conv2d, _same_padding, _PADDING_MODES, pair
+from .conv import _conv2d, _same_padding, check_arguments, pair
 from .linear import reset_weight_and_bias
 from .module import Module
 from .padding import pad
@@ -201,15 +201,7 @@ class _ConvNd(Module):
                  transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
         name = type(self).__name__
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got "
-                             f"padding_mode='{padding_mode}'")
+        check_arguments(in_channels, out_channels, groups, padding_mode)
         if transposed and padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         tup = {1: lambda v, n: (_single(v, n, name),), 2: lambda v, n: pair(v, n, name),

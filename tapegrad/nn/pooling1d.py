@@ -10,7 +10,7 @@ from ..ops.indexing import gather
 from ..ops.shape import reshape_prim
 from .conv import pair
 from .module import Module
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .pooling import MaxPool2d, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
 def _single(v, name, op):
@@ -109,24 +109,12 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return (out, creation.tensor(idx)) if return_indices else out
 
 
-class MaxPool1d(Module):
-    """torch.nn.MaxPool1d."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+class MaxPool1d(MaxPool2d):
+    """torch.nn.MaxPool1d: MaxPool2d's arguments and repr, over one dimension."""
 
     def forward(self, input):
         return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                           self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(Module):
