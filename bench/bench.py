@@ -22,10 +22,12 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 
 import cnn
+import peak_memory
 import seq
 from workloads import chain_cases, chain_forward_bytes, forwards_memory, hessian_cases, mlp_cases
 
@@ -49,8 +51,13 @@ def load(name):
 
 
 # ---- timing and the table ----------------------------------------------------------------------
-def measure(cases, number, repeat, warmup, errors, label, clock):
-    """Median seconds per call of each case; repeats interleaved across libraries."""
+def measure(cases, number, repeat, warmup, errors, label, clock, collect):
+    """Median seconds per call of each case; repeats interleaved across libraries.
+
+    The cyclic GC stays on, as users run (a long graph's collections are part of its cost);
+    a full collection before each library's turn keeps one library's garbage from being
+    collected on another's clock. `collect=False` (--no-gc) turns it off while timing.
+    """
     times = {}
     for name, fn in list(cases.items()):
         try:
@@ -62,16 +69,17 @@ def measure(cases, number, repeat, warmup, errors, label, clock):
             continue
         times[name] = []
     for _ in range(repeat):
-        gc.collect()
-        gc.disable()     # as timeit does: a collection triggered by one library's garbage
-        try:             # would otherwise be charged to whichever library runs next
-            for name, fn in cases.items():
+        for name, fn in cases.items():
+            gc.collect()
+            if not collect:
+                gc.disable()
+            try:
                 t0 = clock()
                 for _ in range(number):
                     fn()
                 times[name].append((clock() - t0) / number)
-        finally:
-            gc.enable()
+            finally:
+                gc.enable()
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -93,29 +101,67 @@ def _version(dist):
         return getattr(sys.modules.get(dist), "__version__", "?")
 
 
+# The two ways each workload is timed, in this order, in one run: as users run (BLAS and
+# PyTorch with their default thread counts, wall clock), and one thread by CPU time (a fair
+# per-core comparison on a machine other jobs are using).
+SETTINGS = {"default": ("default threads, wall clock", None, time.perf_counter),
+            "1thread": ("1 thread, CPU time", 1, time.process_time)}
+
+
+def set_threads(mods, n, defaults):
+    """Every BLAS in the process (through tapegrad) and PyTorch's pool to n threads (None:
+    back to what they had)."""
+    tg, torch = mods["tapegrad"], mods.get("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # no OpenBLAS loaded: nothing to set
+        tg.set_num_threads(n or defaults["blas"])
+    if torch:
+        torch.set_num_threads(n or defaults["torch"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
-    ap.add_argument("--cpu-time", action="store_true",
-                    help="time by this process's CPU time, not wall-clock time")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats: a few minutes")
+    ap.add_argument("--settings", default="default,1thread", metavar="LIST",
+                    help="timings to take, in order: default (threads, wall clock) and/or "
+                         "1thread (CPU time)")
+    ap.add_argument("--no-gc", action="store_true",
+                    help="disable the cyclic GC while timing (as timeit does)")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the peak-memory table (one subprocess per library and step)")
     ap.add_argument("--only", default="abcdefghij", metavar="LETTERS",
                     help="run only these workloads, e.g. --only fgh")
     args = ap.parse_args()
     q = args.quick
-    clock = time.process_time if args.cpu_time else time.perf_counter
+    settings = args.settings.split(",")
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        sys.exit(f"bench: unknown --settings {sorted(unknown)}; choose from {list(SETTINGS)}")
     mods = {name: load(name) for name in LIBS[1:]}
     tg = mods["tapegrad"]
     if tg is None:
         sys.exit("bench: tapegrad cannot be imported")
-    errors, rows, notes = [], [], []
+    defaults = {"blas": tg.get_num_threads(),
+                "torch": mods["torch"].get_num_threads() if mods.get("torch") else None}
+    errors, notes = [], []
+    tables = {name: [] for name in settings}
 
     def bench(label, cases, number, repeat, warmup, scale, unit):
         if label[0] not in args.only:
             return
-        t0 = time.perf_counter()
-        med = measure(cases, number, repeat, warmup, errors, label, clock)
-        print(f"{label}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-        rows.append(row(label, med, scale, unit))
+        for name in settings:
+            title, threads, clock = SETTINGS[name]
+            set_threads(mods, threads, defaults)
+            t0 = time.perf_counter()
+            med = measure(cases, number, repeat, warmup, errors, label, clock, not args.no_gc)
+            print(f"{label} [{title}]: {time.perf_counter() - t0:.1f} s", file=sys.stderr,
+                  flush=True)
+            tables[name].append(row(label, med, scale, unit))
+        set_threads(mods, None, defaults)
+
+    def add_row(cells):
+        for name in settings:
+            tables[name].append(cells)
 
     bench("a) 200 small elementwise ops (16 float64), fwd+bwd", chain_cases(mods, 200, 16),
           number=10 if q else 40, repeat=3 if q else 9, warmup=3, scale=1e6 / 200, unit="µs/op")
@@ -126,14 +172,14 @@ def main():
           number=1, repeat=1 if q else 3, warmup=0, scale=1e6 / n, unit="µs/op")
     if "c" in args.only:
         per_op = chain_forward_bytes(tg, n)
-        rows.append(["c) memory per op of that chain (tracemalloc peak of the forward)", "—",
-                     f"{per_op:.0f} B/op"] + ["—"] * (len(LIBS) - 2) + ["—", "—"])
+        add_row(["c) memory per op of that chain (tracemalloc peak of the forward)", "—",
+                 f"{per_op:.0f} B/op"] + ["—"] * (len(LIBS) - 2) + ["—", "—"])
     bench("d) Hessian of sum(tanh(W@x)**2), x in R^50", hessian_cases(mods),
           number=2 if q else 5, repeat=3 if q else 9, warmup=2, scale=1e3, unit="ms")
 
     if "e" in args.only:
         t0 = time.perf_counter()
-        rows.append(forwards_row(mods, 300 if q else 1000, errors, notes))
+        add_row(forwards_row(mods, 300 if q else 1000, errors, notes))
         print(f"e) forwards: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
     def cnn_bench(label, build, number, repeat):
@@ -156,10 +202,12 @@ def main():
               f"{seq.TF_HEADS} heads, ff {seq.TF_FF}, batch {seq.TF_BATCH}, seq {seq.TF_SEQ}, "
               "cross-entropy, SGD", lambda: seq.transformer_cases(mods),
               number=1 if q else 2, repeat=3 if q else 9)
-    if "j" in args.only and rows and rows[-1][0].startswith("j)"):
-        rows[-1][1] = "—"   # no hand-written NumPy floor for the Transformer
+    for rows in tables.values():
+        if rows and rows[-1][0].startswith("j)"):
+            rows[-1][1] = "—"   # no hand-written NumPy floor for the Transformer
 
-    text = render(rows, mods, q, "CPU" if args.cpu_time else "wall-clock", notes, errors)
+    memory = [] if args.no_memory else peak_memory.table(mods, args.only, errors)
+    text = render(tables, memory, mods, q, not args.no_gc, notes, errors)
     print(text)
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results", "latest.md"), "w") as f:
@@ -189,18 +237,24 @@ def forwards_row(mods, n, errors, notes):
     return cells + ["—", "—"]
 
 
-def render(rows, mods, quick, clock, notes, errors):
+def render(tables, memory, mods, quick, collect, notes, errors):
     header = ["workload"] + [TITLES[n] for n in LIBS] + ["tapegrad/floor", "tapegrad/PyTorch"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines = []
+    for name, rows in tables.items():
+        lines += [f"### {SETTINGS[name][0]}", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
+    if memory:
+        lines += ["### peak memory of one training step", ""] + memory + [""]
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"] + [
         f"{TITLES[n]} {_version(n)}" for n, m in mods.items() if m]
     threads = ", ".join(f"{v}={os.environ[v]}" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
                         if v in os.environ) or "default thread counts"
-    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} cores, {threads}; "
+    lines += [f"Machine: {platform.machine()}, {os.cpu_count()} cores, {threads} at start; "
               + ", ".join(versions) + (" (--quick)" if quick else "") + "."]
-    lines += [f"Medians of {3 if quick else 9} interleaved repeats of {clock} time (c: "
-              + ("1, 20,000 ops instead of 100,000" if quick else "3") + ")."]
+    lines += [f"Medians of {3 if quick else 9} interleaved repeats (c: "
+              + ("1, 20,000 ops instead of 100,000" if quick else "3") + "); the cyclic GC "
+              + ("on, as users run." if collect else "off while timing (--no-gc).")]
     missing = [TITLES[n] for n, m in mods.items() if m is None]
     if missing:
         lines.append("Not installed, skipped: " + ", ".join(missing) + ".")
