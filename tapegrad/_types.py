@@ -10,12 +10,17 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
     def numel(self):
+        """The number of elements a tensor of this shape holds, as torch.Size.numel."""
         return int(np.prod(self))
 
 
 class Device:
-    """torch.device: `device("cpu")`, `device("cpu", 0)`, `device("cpu:0")`; only the CPU
-    exists, so any other type is a clear error here rather than later."""
+    """A device, as torch.device: only the CPU exists.
+
+    `device("cpu")`, `device("cpu", 0)` and `device("cpu:0")` work; `type` is the device type (or a
+    "type:index" string, or another device) and `index` its ordinal. Any other type (a bare int
+    names a CUDA device, as in PyTorch) is a clear RuntimeError here rather than later.
+    """
 
     def __init__(self, type="cpu", index=None):      # noqa: A002 (PyTorch's names)
         if isinstance(type, Device):

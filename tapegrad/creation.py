@@ -8,24 +8,33 @@ from ._tensor import Tensor, _leaf, legacy_new, unwrap
 from .primitives import check_out, scalar_name, write_out
 
 def manual_seed(seed):
-    """Seed the global generator (a NumPy PCG64 Generator; streams differ from PyTorch's)."""
+    """Seed the global random generator with the integer `seed`, as torch.manual_seed.
+
+    The generator is a NumPy PCG64 Generator, so streams differ from PyTorch's for the same seed.
+    """
     _default_generator.manual_seed(seed)
     return Generator().manual_seed(seed)
 
 
 def seed():
+    """Seed the global generator from OS entropy and return that seed, as torch.seed."""
     s = int(np.random.SeedSequence().entropy % (2 ** 63))
     manual_seed(s)
     return s
 
 
 class Generator:
-    """torch.Generator: a seedable source of random numbers for the creation functions."""
+    """A seedable source of random numbers for the creation functions, as torch.Generator.
+
+    Pass it as `generator=` to rand, randn, randint, randperm, normal... `device` may only name the
+    CPU.
+    """
 
     def __init__(self, device="cpu"):
         self._np = np.random.default_rng()
 
     def manual_seed(self, seed):
+        """Seed this generator with the integer `seed` and return it."""
         self._np = np.random.default_rng(int(seed))
         return self
 
@@ -51,7 +60,13 @@ def _make(arr, dtype, requires_grad, op):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """torch.tensor: always copies `data`."""
+    """A new tensor holding a copy of `data`, as torch.tensor.
+
+    `data` is a number, a (nested) sequence, an ndarray or a tensor. `dtype` defaults to the one
+    inferred from `data` (Python floats give the default float dtype, ints int64); `device` may
+    only name the CPU; `requires_grad` makes the result a leaf that records; `pin_memory` is
+    accepted for PyTorch's signature.
+    """
     _device(device)
     data = unwrap(data)
     if dtype is not None:
@@ -93,7 +108,12 @@ BFloat16Tensor = _tensor_type("BFloat16Tensor") if "BFloat16Tensor" in dtypes.TE
 
 
 def as_tensor(data, dtype=None, device=None):
-    """torch.as_tensor: shares memory with an ndarray (or tensor) when the dtype allows."""
+    """`data` as a tensor, sharing memory when possible, as torch.as_tensor.
+
+    `data` may be a tensor, an ndarray, a number or a sequence. A tensor or ndarray is shared when
+    `dtype` is None or already theirs; otherwise the data is converted. `device` may only name the
+    CPU.
+    """
     _device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
@@ -103,7 +123,7 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(ndarray):
-    """torch.from_numpy: shares memory and keeps the array's dtype."""
+    """A tensor sharing memory with `ndarray` and keeping its dtype, as torch.from_numpy."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
     dtypes.as_dtype(ndarray.dtype)
@@ -134,7 +154,12 @@ def _filled(op, fill):
         dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         return _make(fill(size_of(size, op), dt), None, requires_grad, op)
     make.__name__ = op
-    make.__doc__ = f"torch.{op}(*size, dtype=None, requires_grad=False)"
+    make.__doc__ = (f"A tensor of shape `size` filled with {'ones' if op == 'ones' else 'zeros'}"
+                    f", as torch.{op}.\n\n"
+                    "`size` is given as separate ints or one sequence. `dtype` defaults to the "
+                    "default float dtype; `device` may only name the CPU; `requires_grad` makes "
+                    "a recording leaf; `layout` is accepted for PyTorch's signature. `out`, if "
+                    "given, receives the result.")
     return make
 
 
@@ -144,6 +169,12 @@ empty = _filled("empty", np.zeros)   # zero-filled: uninitialised memory helps n
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape `size` filled with `fill_value`, as torch.full.
+
+    `dtype` defaults to the type of `fill_value` (bool, int64, or the default float dtype);
+    `device` may only name the CPU; `requires_grad` makes a recording leaf. `out`, if given,
+    receives the result (its dtype is used).
+    """
     if out is not None:
         return _made_into(out, full, dtype, size, fill_value, device=device)
     _device(device)
@@ -158,7 +189,10 @@ def _like(fn):
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
         return fn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
     like.__name__ = fn.__name__ + "_like"
-    like.__doc__ = f"torch.{like.__name__}: same shape (and dtype unless given) as `input`."
+    like.__doc__ = (f"{fn.__name__}() with the shape of `input`, as torch.{like.__name__}.\n\n"
+                    "The dtype is `input`'s unless `dtype` is given; `device` may only name the "
+                    "CPU; `requires_grad` makes a recording leaf; `memory_format` is accepted "
+                    "for PyTorch's signature.")
     return like
 
 
@@ -166,10 +200,21 @@ zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor shaped like `input`, filled with `fill_value`, as torch.full_like.
+
+    `dtype` defaults to `input`'s; `device` may only name the CPU; `requires_grad` makes a
+    recording leaf.
+    """
     return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
+    """The `n` x `m` identity matrix (`m` defaults to `n`), as torch.eye.
+
+    `dtype` defaults to the default float dtype; `device` may only name the CPU; `requires_grad`
+    makes the result a leaf that records (floating dtypes only). `out`, if given, receives the
+    result (its dtype is used).
+    """
     if out is not None:
         return _made_into(out, eye, dtype, n, m, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
@@ -177,7 +222,12 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False):
-    """torch.arange: int64 for integer arguments, the default float dtype otherwise."""
+    """The values from `start` to `end` (excluded) by `step`, as torch.arange.
+
+    arange(end) starts at 0. int64 for integer arguments, the default float dtype otherwise, unless
+    `dtype` says; `device` may only name the CPU; `requires_grad` makes a recording leaf. `out`, if
+    given, receives the result (its dtype is used).
+    """
     if out is not None:
         return _made_into(out, arange, dtype, start, end, step, device=device)
     if end is None:
@@ -193,6 +243,12 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requir
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
+    """`steps` values evenly spaced from `start` to `end` (both included), as torch.linspace.
+
+    `dtype` defaults to the default float dtype; `device` may only name the CPU; `requires_grad`
+    makes the result a leaf that records (floating dtypes only). `out`, if given, receives the
+    result (its dtype is used).
+    """
     if out is not None:
         return _made_into(out, linspace, dtype, start, end, steps, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
@@ -201,6 +257,12 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False):
+    """`steps` values `base` ** x for x evenly spaced from `start` to `end`, as torch.logspace.
+
+    `dtype` defaults to the default float dtype; `device` may only name the CPU; `requires_grad`
+    makes the result a leaf that records (floating dtypes only). `out`, if given, receives the
+    result (its dtype is used).
+    """
     if out is not None:
         return _made_into(out, logspace, dtype, start, end, steps, base, device=device)
     dt = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
@@ -218,7 +280,11 @@ def _random(op, draw):
             raise RuntimeError(f"{op}: expected a floating point dtype, got {dt}")
         return _make(draw(numpy_rng(generator), size_of(size, op)).astype(dt), None, requires_grad, op)
     make.__name__ = op
-    make.__doc__ = f"torch.{op}(*size, generator=None, dtype=None, requires_grad=False)"
+    make.__doc__ = (f"Random numbers of shape `size`, as torch.{op}.\n\n"
+                    "`size` is given as separate ints or one sequence; drawn from `generator` "
+                    "(the global one by default). `dtype` (floating) defaults to the default "
+                    "float dtype; `device` may only name the CPU; `requires_grad` makes a "
+                    "recording leaf. `out`, if given, receives the result.")
     return make
 
 
@@ -230,7 +296,12 @@ randn_like = _like(randn)
 
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, device=None,
             requires_grad=False):
-    """torch.randint(low=0, high, size): integers in [low, high), int64 by default."""
+    """Random integers in [`low`, `high`) of shape `size`, as torch.randint.
+
+    randint(high, size) starts at 0. int64 unless `dtype` says; drawn from `generator` (the global
+    one by default); `device` may only name the CPU; `requires_grad` makes a recording leaf
+    (floating `dtype` only). `out`, if given, receives the result.
+    """
     if out is not None:
         return _made_into(out, randint, dtype, low, high, size, generator=generator,
                           device=device)
@@ -243,12 +314,25 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0 .. `n` - 1, as torch.randperm.
+
+    int64 unless `dtype` says; drawn from `generator` (the global one by default); `device` may
+    only name the CPU; `requires_grad` makes a recording leaf (floating `dtype` only). `out`, if
+    given, receives the result.
+    """
     if out is not None:
         return _made_into(out, randperm, dtype, n, generator=generator, device=device)
     return _make(numpy_rng(generator).permutation(n), dtype or dtypes.int64, requires_grad, "randperm")
 
 
 def normal(mean, std, size=None, generator=None):
+    """Samples from normal distributions, as torch.normal.
+
+    The means are `mean` and the standard deviations `std`.
+
+    `mean` and `std` are numbers or tensors (broadcast); the shape is `size` if given, else theirs.
+    Drawn from `generator` (the global one by default); not differentiable.
+    """
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     arr = numpy_rng(generator).normal(m, s, size if size is not None else np.broadcast(m, s).shape)
@@ -257,11 +341,23 @@ def normal(mean, std, size=None, generator=None):
 
 
 def bernoulli(input, p=None, generator=None):
+    """0/1 samples, 1 with the probability in each entry of `input`, as torch.bernoulli.
+
+    With `p`, every entry has probability `p` instead. Drawn from `generator` (the global one by
+    default); the result has `input`'s dtype.
+    """
     probs = input._data if p is None else np.full(input.shape, p)
     return _leaf((numpy_rng(generator).random(probs.shape) < probs).astype(input.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
+    """`num_samples` indices drawn with the weights in `input`, as torch.multinomial.
+
+    The weights need not be normalised.
+
+    `input` is 1-d or 2-d (one distribution per row); without `replacement` each index is drawn at
+    most once per row. Drawn from `generator` (the global one by default); int64.
+    """
     probs = np.atleast_2d(input._data.astype(np.float64))
     g = numpy_rng(generator)
     rows = [g.choice(probs.shape[1], num_samples, replace=replacement, p=p / p.sum())

@@ -54,7 +54,10 @@ def get_default_dtype():
 
 
 def set_default_dtype(d):
-    """torch.set_default_dtype: the dtype of tensors made from Python floats."""
+    """Set the dtype of tensors made from Python floats to `d`, as torch.set_default_dtype.
+
+    `d` must be a floating point dtype.
+    """
     d = as_dtype(d)
     if not is_floating(d):
         raise TypeError(f"set_default_dtype: only floating point types are supported, got {d}")
@@ -97,8 +100,11 @@ _PY_TYPES = (_py_float, _py_int, _py_bool, complex)
 
 
 class dtype:
-    """torch.dtype: prints as `torch.float32`; equal to, and hashed as, its NumPy dtype, and
-    accepted by NumPy wherever a dtype is (through the `dtype` attribute NumPy looks for)."""
+    """A tensor element type, as torch.dtype: prints as `torch.float32`.
+
+    It is equal to, and hashed as, its NumPy dtype `np_dtype`, and accepted by NumPy wherever a
+    dtype is (through the `dtype` attribute NumPy looks for).
+    """
 
     __slots__ = ("dtype", "kind", "itemsize", "is_floating_point", "is_complex", "is_signed",
                  "_name")

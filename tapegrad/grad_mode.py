@@ -73,13 +73,21 @@ def _wrap_generator(factory, fn):
 
 
 class no_grad(_Mode):
-    """Ops run inside do not record, and their results do not require grad (torch.no_grad)."""
+    """Run ops without recording: their results do not require grad, as torch.no_grad.
+
+    A context manager (`with no_grad():`) or a decorator (`@no_grad()` or `@no_grad`; used bare,
+    the decorated function is the only one of the constructor's `args`, and it takes no `kwargs`).
+    """
 
     enabled = False
 
 
 class enable_grad(_Mode):
-    """Turn recording back on inside a no_grad block (torch.enable_grad)."""
+    """Turn recording back on inside a no_grad block, as torch.enable_grad.
+
+    A context manager or a decorator (`@enable_grad()` or `@enable_grad`; used bare, the decorated
+    function is the only one of the constructor's `args`, and it takes no `kwargs`).
+    """
 
     enabled = True
 
@@ -106,8 +114,11 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """torch.inference_mode: no_grad that also marks inference; `inference_mode(False)` turns
-    grad mode on and inference off, even inside no_grad (as PyTorch's InferenceMode(false))."""
+    """no_grad that also marks inference, as torch.inference_mode.
+
+    `inference_mode(False)` (`mode` False) turns grad mode on and inference off, even inside
+    no_grad (as PyTorch's InferenceMode(false)).
+    """
 
     def __init__(self, mode=True):
         self.mode = bool(mode)
@@ -123,8 +134,10 @@ class inference_mode(_Mode):
 
 
 def is_grad_enabled():
+    """Whether ops record on the tape now (grad mode, per thread), as torch.is_grad_enabled."""
     return state.grad_enabled
 
 
 def is_inference_mode_enabled():
+    """Whether inference mode is on in this thread, as torch.is_inference_mode_enabled."""
     return state.inference

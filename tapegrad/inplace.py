@@ -159,10 +159,15 @@ def _overwrite(self, name, values):
 
 
 def zero_(self):
+    """Fill the tensor with zeros, in place, as torch.Tensor.zero_."""
     return self.fill_(0)
 
 
 def fill_(self, value):
+    """Fill the tensor with `value`, in place, as torch.Tensor.fill_.
+
+    `value` is a number or a 0-d tensor (then differentiable).
+    """
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
@@ -179,63 +184,94 @@ def fill_(self, value):
 
 
 def copy_(self, src, non_blocking=False):
+    """Copy `src` into the tensor, in place, as torch.Tensor.copy_.
+
+    `src` is broadcast to the tensor's shape and cast to its dtype; gradients flow to `src`.
+    `non_blocking` is accepted for PyTorch's signature.
+    """
     src = src if isinstance(src, Tensor) else _leaf(np.asarray(src))
     return _inplace(self, conversion.copy_from, src)
 
 
 def add_(self, other, alpha=1):
+    """Add `alpha` * `other` to the tensor, in place, as torch.Tensor.add_."""
     return _inplace(self, elementwise.add, other if alpha == 1 else other * alpha)
 
 
 def sub_(self, other, alpha=1):
+    """Subtract `alpha` * `other` from the tensor, in place, as torch.Tensor.sub_."""
     return _inplace(self, elementwise.sub, other if alpha == 1 else other * alpha)
 
 
 def mul_(self, other):
+    """Multiply the tensor by `other`, in place, as torch.Tensor.mul_."""
     return _inplace(self, elementwise.mul, other)
 
 
 def div_(self, other, *, rounding_mode=None):
+    """Divide the tensor by `other`, in place, as torch.Tensor.div_.
+
+    `rounding_mode` is as in `div` (None, 'trunc' or 'floor'). Aliases `divide_` and
+    `true_divide_`.
+    """
     if rounding_mode is None:
         return _inplace(self, elementwise.div, other)
     return _inplace(self, elementwise.div, other, rounding_mode=rounding_mode)
 
 
 def pow_(self, exponent):
+    """Raise the tensor to the power `exponent`, in place, as torch.Tensor.pow_."""
     return _inplace(self, elementwise.pow, exponent)
 
 
 def clamp_(self, min=None, max=None):
+    """Clamp the tensor into [`min`, `max`], in place, as torch.Tensor.clamp_.
+
+    Numbers or None; alias `clip_`.
+    """
     return _inplace(self, elementwise.clamp_prim, lo=_num(min), hi=_num(max))
 
 clip_ = clamp_
 
 
 def neg_(self):
+    """Negate the tensor, in place, as torch.Tensor.neg_.
+
+    Alias `negative_`.
+    """
     return _inplace(self, elementwise.neg)
 
 
 def exp_(self):
+    """Replace the tensor by its exponential, in place, as torch.Tensor.exp_."""
     return _inplace(self, unary.exp)
 
 
 def relu_(self):
+    """Replace negative entries by 0, in place, as torch.Tensor.relu_."""
     return _inplace(self, elementwise.relu)
 
 
 def sigmoid_(self):
+    """Replace the tensor by its logistic sigmoid, in place, as torch.Tensor.sigmoid_."""
     return _inplace(self, unary.sigmoid)
 
 
 def tanh_(self):
+    """Replace the tensor by its hyperbolic tangent, in place, as torch.Tensor.tanh_."""
     return _inplace(self, unary.tanh)
 
 
 def sqrt_(self):
+    """Replace the tensor by its square root, in place, as torch.Tensor.sqrt_."""
     return _inplace(self, unary.sqrt)
 
 
 def abs_(self):
+    """Replace the tensor by its absolute value, in place, as torch.Tensor.abs_.
+
+    Alias `absolute_`.
+    """
     return _inplace(self, unary.abs)
 
 
@@ -243,28 +279,46 @@ def abs_(self):
 # cannot spoil what the op's rules read
 
 def masked_fill_(self, mask, value):
+    """Write `value` where `mask` (broadcast) is True, in place, as torch.Tensor.masked_fill_."""
     return _inplace(self, indexing.masked_fill, mask, value, name="masked_fill_")
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    """Write `src` at `index` along `dim`, in place, as torch.Tensor.scatter_.
+
+    Or the number `value` instead of `src`. With `reduce`='add' the values are added instead of
+    written (other reductions are refused); see `scatter`.
+    """
     return _inplace(self, indexing.scatter, dim, index, src, value, reduce=reduce, name="scatter_")
 
 
 def scatter_add_(self, dim, index, src):
+    """Add `src` at `index` along `dim`, in place, as torch.Tensor.scatter_add_.
+
+    Repeated indices add up.
+    """
     return _inplace(self, indexing.scatter_add, dim, index, src, name="scatter_add_")
 
 
 def index_add_(self, dim, index, source, *, alpha=1):
+    """Add `alpha` * `source` at `index` along `dim`, in place, as torch.Tensor.index_add_."""
     return _inplace(self, indexing.index_add, dim, index, source, alpha=alpha, name="index_add_")
 
 
 def index_put_(self, indices, values, accumulate=False):
+    """Write `values` at `indices`, in place, as torch.Tensor.index_put_.
+
+    `indices` is a tuple of index tensors. With `accumulate` the values are added instead.
+    """
     return _inplace(self, indexing.index_put, indices, values, accumulate, name="index_put_")
 
 
 def uniform_(self, *bounds, generator=None, **from_to):
-    """Tensor.uniform_(from=0, to=1, *, generator=None): `from` is a Python keyword, so the
-    bounds come by position or as `**{"from": a, "to": b}`."""
+    """Fill the tensor with numbers drawn uniformly from [from, to), as torch.Tensor.uniform_.
+
+    `from` is a Python keyword, so the `bounds` come by position or as `**{"from": a, "to": b}`
+    (`from_to`); they default to 0 and 1. Drawn from `generator` (the global one by default).
+    """
     lo, hi = _uniform_bounds(bounds, from_to)
     return _overwrite(self, "uniform_", numpy_rng(generator).uniform(lo, hi, self._data.shape)
                            .astype(self._data.dtype))
@@ -290,6 +344,11 @@ def _uniform_bounds(bounds, named):
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
+    """Fill the tensor with normal samples, in place, as torch.Tensor.normal_.
+
+    Their mean is `mean` and their standard deviation `std`. Drawn from `generator` (the global one
+    by default).
+    """
     return _overwrite(self, "normal_", numpy_rng(generator).normal(mean, std, self._data.shape)
                            .astype(self._data.dtype))
 
@@ -335,7 +394,10 @@ def _inplace_form(fn, name):
     def method(self, *args, **params):
         return _inplace(self, fn, *args, name=name, **params)
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Tensor.{name}: {fn.__name__} written into self."
+    method.__doc__ = (f"{fn.__name__} of the tensor written into it, in place, as "
+                      f"torch.Tensor.{name}.\n\nThe arguments after self (`args`, keyword "
+                      f"`params`) are those of tapegrad.{fn.__name__}; the result must fit the "
+                      "tensor's dtype, as in PyTorch.")
     return method
 
 

@@ -19,9 +19,12 @@ def _int_bound(v, name):
 
 
 def random_(self, *args, generator=None, **kwargs):
-    """Tensor.random_(from=0, to=None): integers drawn uniformly from [from, to), in self's
-    dtype; random_(to) draws from [0, to); random_() from [0, 2**mantissa] for floats and
-    [0, dtype max] for integers."""
+    """Fill the tensor with integers drawn uniformly from [from, to), as torch.Tensor.random_.
+
+    The bounds come by position or keyword (`args`, `kwargs`: from=0, to=None): random_(to) draws
+    from [0, to); random_() from [0, 2**mantissa] for floats and [0, dtype max] for integers. The
+    values are in the tensor's dtype, drawn from `generator` (the global one by default).
+    """
     if len(args) > 2 or set(kwargs) - {"from", "to"}:
         raise TypeError("random_() takes (from=0, to=None, *, generator=None)")
     bounds = dict(zip(("from", "to") if len(args) == 2 else ("to",), args), **kwargs)
@@ -42,8 +45,11 @@ def random_(self, *args, generator=None, **kwargs):
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Tensor.bernoulli_(p): each element 1 with probability p (a number or a tensor that
-    broadcasts to self), else 0."""
+    """Fill the tensor with 1 with probability `p`, else 0, as torch.Tensor.bernoulli_.
+
+    `p` is a number or a tensor that broadcasts to the tensor. Drawn from `generator` (the global
+    one by default).
+    """
     probs = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
     if np.any((probs < 0) | (probs > 1)):
         raise RuntimeError("bernoulli_: expected p to be in [0, 1], got values outside it")
@@ -53,7 +59,10 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    """Tensor.exponential_(lambd): exponentially distributed values of rate lambd."""
+    """Fill the tensor with exponential samples of rate `lambd`, as torch.Tensor.exponential_.
+
+    Floating point tensors only; drawn from `generator` (the global one by default).
+    """
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     a = self._data
@@ -64,8 +73,11 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 
 def fill_diagonal_(self, fill_value, wrap=False):
-    """Tensor.fill_diagonal_: fill the main diagonal (all dims equal when more than 2); a
-    tall matrix with wrap=True starts again N+1 rows down, as NumPy's fill_diagonal."""
+    """Fill the main diagonal with `fill_value`, in place, as torch.Tensor.fill_diagonal_.
+
+    With more than 2 dims all must be equal. A tall matrix with `wrap` starts again N+1 rows down,
+    as NumPy's fill_diagonal.
+    """
     shape = tuple(self.shape)
     if len(shape) < 2:
         raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got shape "

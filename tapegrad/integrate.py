@@ -90,9 +90,13 @@ class _ODEInt(Function):
 
 
 def odeint(func, y0, t, args=(), rtol=1.49012e-8, atol=1.49012e-8, mxstep=0):
-    """scipy.integrate.odeint(func, y0, t, args): y at each time in t, shape (len(t),) +
-    y0.shape, for dy/dt = func(y, t, *args) written in tapegrad ops; differentiable in y0, t
-    and the tensors in args (once: the backward itself is not differentiable)."""
+    """Solve dy/dt = func(y, t, *args) differentiably, as scipy.integrate.odeint.
+
+    `func` is written in tapegrad ops; the result holds y at each time in `t`, shape (len(t),) +
+    y0.shape. It is differentiable in `y0`, `t` and the tensors in `args` (once: the backward
+    itself is not differentiable). `rtol`, `atol` and `mxstep` are odeint's error tolerances and
+    step limit (0: SciPy's default).
+    """
     y0 = y0 if isinstance(y0, Tensor) else as_tensor(np.asarray(y0, dtype=np.float64))
     if y0.dtype.kind != "f":
         raise TypeError(f"odeint: y0 must be floating point, got {y0.dtype}")

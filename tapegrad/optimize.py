@@ -180,12 +180,14 @@ def _user_callback(callback, layout):
 
 def minimize(fun, x0, args=(), method="L-BFGS-B", bounds=None, constraints=(), tol=None,
              callback=None, options=None):
-    """scipy.optimize.minimize(fun, x0, ...) with `jac` (and `hessp`/`hess` for the Newton and
-    trust-region methods) computed by tapegrad: `fun(x, *args)` returns a scalar tensor.
+    """Minimize `fun` with SciPy, derivatives by tapegrad, as scipy.optimize.minimize.
 
-    x0: a tensor, an ndarray, or a (nested) dict/list/tuple of them; `fun` receives float64
-    tensors in that structure and `res.x` comes back in it, in x0's dtypes. `bounds` and
-    `constraints` are SciPy's and refer to the flat vector (x0's arrays raveled in order).
+    `fun(x, *args)` returns a scalar tensor; `jac` (and `hessp`/`hess` for the Newton and
+    trust-region methods) come from tapegrad. `x0` is a tensor, an ndarray, or a (nested)
+    dict/list/tuple of them; `fun` receives float64 tensors in that structure and `res.x` comes
+    back in it, in x0's dtypes. `method`, `tol`, `options` and `callback` (which receives x in x0's
+    structure) are SciPy's; so are `bounds` and `constraints`, which refer to the flat vector (x0's
+    arrays raveled in order).
     """
     layout = _Layout(x0)
     objective = _Objective(fun, layout, tuple(args))

@@ -20,7 +20,13 @@ _PROFILES = {
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None):
-    """torch.set_printoptions: a profile ('default', 'short', 'full') and/or single options."""
+    """Set how tensors print, as torch.set_printoptions.
+
+    `profile` ('default', 'short', 'full') sets all options at once; then `precision` (digits after
+    the point), `threshold` (elements before summarising with ...), `edgeitems` (elements shown at
+    each end when summarising), `linewidth` and `sci_mode` (True/False forces or forbids scientific
+    notation, None decides) override single ones.
+    """
     if profile is not None:
         _OPTIONS.update(_PROFILES[profile])
     for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,

@@ -23,7 +23,7 @@ def get_rng_state():
 
 
 def set_rng_state(new_state):
-    """torch.set_rng_state: restore a state that get_rng_state returned."""
+    """Restore `new_state`, a state that get_rng_state returned, as torch.set_rng_state."""
     a = new_state._data if isinstance(new_state, Tensor) else None
     if a is None or a.dtype != np.uint8 or a.shape != (_STATE_BYTES,):
         raise RuntimeError(f"set_rng_state: expected a uint8 tensor of {_STATE_BYTES} bytes from "
@@ -40,8 +40,12 @@ def set_rng_state(new_state):
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None,
                  requires_grad=False, memory_format=None):
-    """torch.randint_like(input, high) / (input, low, high): integers in [low, high) of
-    input's shape and (unless given) dtype."""
+    """Integers in [`low`, `high`) of `input`'s shape, as torch.randint_like.
+
+    Called as (input, high) or (input, low, high). The dtype is `input`'s unless `dtype` is given;
+    drawn from `generator` (the global one by default); `device` may only name the CPU;
+    `requires_grad` makes a recording leaf; `memory_format` is accepted for PyTorch's signature.
+    """
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), generator=generator,

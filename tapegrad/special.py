@@ -53,7 +53,7 @@ def _is_zero(x):
 # ---- error function and the normal distribution ---------------------------------------------
 @primitive("erf", raw=True)
 def erf(input):
-    """torch.special.erf."""
+    """The error function of `input`, elementwise, as torch.special.erf."""
     return _ufunc(_sp.erf, input)
 
 
@@ -62,7 +62,10 @@ defvjp(erf, lambda g, out, x: g * ((2 / _SQRT_PI) * exp(-x * x)))
 
 @primitive("erfc", raw=True)
 def erfc(input):
-    """torch.special.erfc: 1 - erf(x), accurate for large x."""
+    """The complementary error function 1 - erf(`input`), as torch.special.erfc.
+
+    Accurate for large `input`.
+    """
     return _ufunc(_sp.erfc, input)
 
 
@@ -71,7 +74,7 @@ defvjp(erfc, lambda g, out, x: g * ((-2 / _SQRT_PI) * exp(-x * x)))
 
 @primitive("erfinv", uses_out=True, raw=True)
 def erfinv(input):
-    """torch.special.erfinv."""
+    """The inverse error function of `input`, elementwise, as torch.special.erfinv."""
     return _ufunc(_sp.erfinv, input)
 
 
@@ -80,7 +83,7 @@ defvjp(erfinv, lambda g, out, x: g * ((_SQRT_PI / 2) * exp(out * out)))
 
 @primitive("ndtr", raw=True)
 def ndtr(input):
-    """torch.special.ndtr: the standard normal CDF."""
+    """The standard normal CDF at `input`, elementwise, as torch.special.ndtr."""
     return _ufunc(_sp.ndtr, input)
 
 
@@ -89,7 +92,10 @@ defvjp(ndtr, lambda g, out, x: g * (exp(-0.5 * x * x) / _SQRT_2PI))
 
 @primitive("log_ndtr", uses_out=True, raw=True)
 def log_ndtr(input):
-    """torch.special.log_ndtr: log of the standard normal CDF, accurate far in the left tail."""
+    """The log of the standard normal CDF at `input`, as torch.special.log_ndtr.
+
+    Accurate far in the left tail.
+    """
     return _ufunc(_sp.log_ndtr, input)
 
 
@@ -99,7 +105,7 @@ defvjp(log_ndtr, lambda g, out, x: g * (exp(-0.5 * x * x - out) / _SQRT_2PI))
 
 @primitive("ndtri", uses_out=True, raw=True)
 def ndtri(input):
-    """torch.special.ndtri: the inverse of ndtr."""
+    """The inverse of the standard normal CDF at `input`, as torch.special.ndtri."""
     return _ufunc(_sp.ndtri, input)
 
 
@@ -116,8 +122,11 @@ defvjp(_logit, lambda g, out, x: g / (x * (1 - x)))
 
 
 def logit(input, eps=None):
-    """torch.special.logit: log(p / (1 - p)); with eps, p is clamped to [eps, 1 - eps] first
-    (the gradient is then zero outside that interval, as in PyTorch)."""
+    """log(p / (1 - p)) for p in `input`, as torch.special.logit.
+
+    With `eps`, p is clamped to [eps, 1 - eps] first (the gradient is then zero outside that
+    interval, as in PyTorch).
+    """
     if eps is not None:
         input = clamp(input, eps, 1 - eps)
     return _logit(input)
@@ -152,7 +161,10 @@ def xlog1py(input, other):
 
 @primitive("entr", raw=True)
 def entr(input):
-    """torch.special.entr: -x log x for x > 0, 0 at 0, -inf for x < 0."""
+    """The entropy term -x log x of each x in `input`, as torch.special.entr.
+
+    0 at 0 and -inf for x < 0.
+    """
     return _ufunc(_sp.entr, input)
 
 
@@ -161,7 +173,10 @@ defvjp(entr, lambda g, out, x: g * -(log(x) + 1))
 
 @primitive("sinc", uses_out=True, raw=True)
 def sinc(input):
-    """torch.special.sinc: the normalised sinc sin(pi x) / (pi x), 1 at 0."""
+    """The normalised sinc sin(pi x) / (pi x) of `input`, as torch.special.sinc.
+
+    1 at 0.
+    """
     return _ufunc(np.sinc, input)
 
 
@@ -181,14 +196,17 @@ defvjp(_polygamma, lambda g, out, x, n=0: g * _polygamma(x, n=n + 1))
 
 
 def polygamma(n, input):
-    """torch.special.polygamma: the n-th derivative of digamma (n = 0 is digamma itself)."""
+    """The `n`-th derivative of digamma at `input`, as torch.special.polygamma.
+
+    n = 0 is digamma itself.
+    """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"polygamma: n must be a non-negative integer, got {n!r}")
     return _polygamma(input, n=int(n))
 
 
 def digamma(input):
-    """torch.special.digamma (alias psi): the derivative of gammaln."""
+    """The derivative of gammaln at `input`, as torch.special.digamma (alias psi)."""
     return _polygamma(input, n=0)
 
 
@@ -197,7 +215,7 @@ psi = digamma
 
 @primitive("gammaln", raw=True)
 def gammaln(input):
-    """torch.special.gammaln: log |Gamma(x)|."""
+    """log |Gamma(x)| for x in `input`, as torch.special.gammaln."""
     return _ufunc(_sp.gammaln, input)
 
 
@@ -205,8 +223,10 @@ defvjp(gammaln, lambda g, out, x: g * _polygamma(x, n=0))
 
 
 def multigammaln(input, p):
-    """torch.special.multigammaln: the log multivariate gamma function of dimension p,
-    p (p - 1) / 4 log(pi) + sum_j gammaln(x - j / 2); needs every x > (p - 1) / 2."""
+    """The log multivariate gamma of dimension `p` at `input`, as torch.special.multigammaln.
+
+    p (p - 1) / 4 log(pi) + sum_j gammaln(x - j / 2); needs every x > (p - 1) / 2.
+    """
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or p < 1:
         raise RuntimeError(f"multigammaln: p must be a positive integer, got {p!r}")
     a = np.asarray(_data(input))
@@ -254,25 +274,25 @@ defvjp(gammainc, _gammainc_a_grad,
 # ---- modified Bessel functions ----------------------------------------------------------------
 @primitive("i0", raw=True)
 def i0(input):
-    """torch.special.i0: modified Bessel function of the first kind, order 0."""
+    """The modified Bessel function of the first kind, order 0, of `input`, as torch.special.i0."""
     return _ufunc(_sp.i0, input)
 
 
 @primitive("i0e", uses_out=True, raw=True)
 def i0e(input):
-    """torch.special.i0e: exp(-|x|) i0(x)."""
+    """exp(-|x|) i0(x) for x in `input`, as torch.special.i0e."""
     return _ufunc(_sp.i0e, input)
 
 
 @primitive("i1", uses_out=True, raw=True)
 def i1(input):
-    """torch.special.i1: modified Bessel function of the first kind, order 1."""
+    """The modified Bessel function of the first kind, order 1, of `input`, as torch.special.i1."""
     return _ufunc(_sp.i1, input)
 
 
 @primitive("i1e", uses_out=True, raw=True)
 def i1e(input):
-    """torch.special.i1e: exp(-|x|) i1(x)."""
+    """exp(-|x|) i1(x) for x in `input`, as torch.special.i1e."""
     return _ufunc(_sp.i1e, input)
 
 
@@ -286,17 +306,26 @@ defvjp(i1e, lambda g, out, x:
 
 # ---- reductions that live in tapegrad's op families, with torch.special's signatures ----------
 def logsumexp(input, dim, keepdim=False):
-    """torch.special.logsumexp (the same op as tapegrad.logsumexp)."""
+    """log(sum(exp(`input`))) over `dim`, as torch.special.logsumexp.
+
+    The same op as tapegrad.logsumexp; with `keepdim` the reduced dims stay.
+    """
     return _logsumexp(input, dim, keepdim)
 
 
 def softmax(input, dim, *, dtype=None):
-    """torch.special.softmax (the same op as tapegrad.softmax)."""
+    """The softmax of `input` along `dim`, as torch.special.softmax.
+
+    The same op as tapegrad.softmax; `dtype`, if given, is the dtype to compute in.
+    """
     return _softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
-    """torch.special.log_softmax (the same op as tapegrad.log_softmax)."""
+    """The log of the softmax of `input` along `dim`, as torch.special.log_softmax.
+
+    The same op as tapegrad.log_softmax; `dtype`, if given, is the dtype to compute in.
+    """
     return _log_softmax(input, dim, dtype)
 
 

@@ -50,12 +50,18 @@ def _promote(a, b):
 
 
 def promote_types(type1, type2):
-    """torch.promote_types: the smallest dtype both can be cast to without losing category."""
+    """The smallest dtype both `type1` and `type2` cast to, as torch.promote_types.
+
+    The higher category wins outright (int16 with float16 is float16, where NumPy says float32).
+    """
     return dtypes.public(_promote(dtypes.as_dtype(type1), dtypes.as_dtype(type2)))
 
 
 def can_cast(from_, to):
-    """torch.can_cast: False for a cast to a lower category (float to int, int to bool)."""
+    """Whether a cast from dtype `from_` to dtype `to` is allowed, as torch.can_cast.
+
+    False for a cast to a lower category (float to int, int to bool).
+    """
     return dtypes.category(dtypes.as_dtype(from_)) <= dtypes.category(dtypes.as_dtype(to))
 
 
@@ -82,8 +88,10 @@ def _scalar_dtype(x):
 
 
 def result_type(tensor1, tensor2):
-    """torch.result_type: the dtype an arithmetic op on the two operands computes in
-    (tensors with dimensions first, then 0-d tensors, then Python numbers)."""
+    """The dtype an arithmetic op on `tensor1` and `tensor2` computes in, as torch.result_type.
+
+    Tensors with dimensions decide first, then 0-d tensors, then Python numbers.
+    """
     found = {2: None, 1: None, 0: None}     # by priority: dimensioned, 0-d, number
     for x in (tensor1, tensor2):
         if isinstance(x, Tensor):
@@ -95,17 +103,20 @@ def result_type(tensor1, tensor2):
 
 
 def is_floating_point(input):
-    """torch.is_floating_point."""
+    """Whether the dtype of `input` is a floating point one, as torch.is_floating_point."""
     return dtypes.is_floating(input._data.dtype)
 
 
 def is_complex(input):
-    """torch.is_complex: False for every dtype tapegrad has."""
+    """Whether `input` is complex, as torch.is_complex: False for every dtype tapegrad has."""
     return input._data.dtype.kind == "c"
 
 
 def is_nonzero(input):
-    """torch.is_nonzero: the truth of a one-element tensor; an error for any other size."""
+    """The truth of the one-element tensor `input`, as torch.is_nonzero.
+
+    Raises for any other size.
+    """
     if input.numel() == 0:
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if input.numel() > 1:

@@ -6,8 +6,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_example(name):
-    env = dict(os.environ)
+def run_example(name, **extra_env):
+    env = dict(os.environ, **extra_env)
     # import the tapegrad of this checkout, installed or not
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], cwd=ROOT,
@@ -18,9 +18,13 @@ def run_example(name):
 
 def test_autograd_tutorial():
     lines = run_example("autograd_tutorial.py")
-    # 9*a**2 == a.grad and -2*b == b.grad, after Q.backward(gradient=...) and after Q.sum()
-    assert [line for line in lines if line.startswith("tensor([")][:4] == \
-        ["tensor([True, True])"] * 4
+    # 9*a**2 == a.grad and -2*b == b.grad, after Q.backward(gradient=...) and after Q.sum(),
+    # each labelled with what it compares
+    checks = [line for line in lines if line.endswith(": tensor([True, True])")]
+    assert checks == [f"after {how}, {what}: tensor([True, True])"
+                      for how in ("Q.backward(gradient=external_grad)", "Q.sum().backward()")
+                      for what in ("9*a**2 == a.grad", "-2*b == b.grad")]
+    assert not any(line.startswith("tensor([") for line in lines)      # nothing unlabelled
     assert any(line.startswith("resnet18 training step done; loss was") for line in lines)
     assert "Parameters that got gradients: ['fc.weight', 'fc.bias']" in lines
     assert "Frozen conv1 unchanged: True" in lines
@@ -32,3 +36,12 @@ def test_autograd_tutorial():
     assert "backbone.grad: None, classifier.grad.shape: torch.Size([5, 2])" in lines
     tape = [line for line in lines if line.startswith("t") and " = " in line and "  # " in line]
     assert [t.split(" = ")[1].split("(")[0] for t in tape] == ["pow", "mul", "pow", "sub"]
+
+
+def test_autograd_tutorial_says_once_that_the_weights_are_missing(tmp_path):
+    lines = run_example("autograd_tutorial.py", TORCH_HOME=str(tmp_path / "torch"),
+                        TAPEGRAD_HOME=str(tmp_path / "tg"))
+    missing = [line for line in lines if "resnet18-f37072fd.pth is not in the cache" in line]
+    assert len(missing) == 1 and missing[0].startswith("ResNet18_Weights.IMAGENET1K_V1: ")
+    assert str(tmp_path / "torch" / "hub" / "checkpoints") in missing[0]   # where to put it
+    assert lines.count("-> using freshly initialised weights") == 1

@@ -56,6 +56,22 @@ def test_train_digits_without_tqdm_and_matplotlib(tmp_path):
     assert not (tmp_path / "p.png").exists()
 
 
+def test_train_digits_plots_outside_the_checkout_by_default(tmp_path):
+    pytest.importorskip("sklearn")
+    before = set(os.listdir(ROOT))
+    proc = run_example("train_digits.py", "--epochs", "1", env={"TMPDIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    new = set(os.listdir(ROOT)) - before
+    assert not [name for name in new if name.endswith(".png")]     # no plot in the checkout
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "no loss plot" in proc.stdout
+    else:
+        plot = tmp_path / "tapegrad_digits.png"
+        assert plot.stat().st_size > 1000 and f"loss curve saved to {plot}" in proc.stdout
+
+
 def test_train_digits_without_sklearn(tmp_path):
     proc = run_example("train_digits.py", path=[hide_modules(tmp_path, "sklearn")])
     assert proc.returncode == 1
@@ -75,8 +91,13 @@ def test_finetune_resnet_fresh_weights(tmp_path):
     env = {"TORCH_HOME": str(tmp_path / "torch"), "TAPEGRAD_HOME": str(tmp_path / "tg")}
     proc = run_example("finetune_resnet.py", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[0] == ("no resnet18-f37072fd.pth in the checkpoint cache: "
-                                           "using freshly initialised weights")
+    # tapegrad's own message, once: which checkpoint is missing and where it would be found
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("ResNet18_Weights.IMAGENET1K_V1: the checkpoint "
+                               "resnet18-f37072fd.pth is not in the cache")
+    assert str(tmp_path / "torch" / "hub" / "checkpoints") in lines[0]
+    assert lines[1] == "-> using freshly initialised weights"
+    assert sum("resnet18-f37072fd.pth" in line for line in lines) == 1
     finetune_checks(proc.stdout)
 
 

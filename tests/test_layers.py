@@ -14,14 +14,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "tapegrad"
 LAYERS = {
     0: "dtypes printing _convert _types _state threads _malloc cuda accelerator backends.*",
     1: "_tensor",
-    2: "tape primitives grad_mode",
+    2: "tape primitives grad_mode _sources",
     3: "ops.*",
     4: "engine gradients inplace creation linalg.* special creation_new type_info "
        "rng inplace_fills inplace_shape profiler",
-    5: "autograd.*",
+    5: "autograd.* viz",
     6: "_methods",
     7: "nn.* optim.* io.* models.* utils.* sparse optimize integrate distributions.* testing "
-       "serialization",
+       "serialization distributed.*",
 }
 TOP = 8             # tapegrad/__init__.py: may import anything, nothing may import it
 FORBIDDEN = [("io", "nn")]      # (importer, imported) subpackages the layer numbers would allow

@@ -21,7 +21,11 @@ from ..inplace import _rebase, _write_check
 
 
 class FunctionCtx:
-    """The `ctx` handed to forward and backward; also holds any attribute the user sets."""
+    """The `ctx` handed to a custom Function's forward and backward.
+
+    It also holds any attribute the user sets. `needs_input_grad` is the tuple of flags, one per
+    forward input, telling backward which gradients are wanted (as in PyTorch).
+    """
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
@@ -62,16 +66,25 @@ class FunctionCtx:
                      for k, t in enumerate(self._saved))
 
     def mark_non_differentiable(self, *tensors):
-        """Outputs that get no gradient (e.g. indices); backward still receives zeros for them."""
+        """Mark outputs that get no gradient (e.g. indices).
+
+        `tensors` are outputs of forward; backward still receives zeros for them.
+        """
         self.non_differentiable = tensors
 
     def mark_dirty(self, *tensors):
-        """Inputs that forward modified in place and returns: the returned tensor is the input
-        object itself, with this Function as its new history (torch's ctx.mark_dirty)."""
+        """Mark inputs that forward modified in place and returns, as torch's ctx.mark_dirty.
+
+        For each of `tensors`, the returned tensor is the input object itself, with this Function
+        as its new history.
+        """
         self.dirty = tensors
 
     def set_materialize_grads(self, value):
-        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        """Choose whether missing output gradients reach backward as zeros.
+
+        With `value` False, backward receives None (not zeros) for outputs that got no gradient.
+        """
         self.materialize_grads = bool(value)
 
 
@@ -161,23 +174,40 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Compute the outputs from the inputs, as torch.autograd.Function.forward.
+
+        Subclasses override it: a staticmethod taking `ctx` then the inputs (`args`, `kwargs`), or
+        only the inputs when the subclass defines `setup_context`.
+        """
         raise NotImplementedError("You must implement the forward function for custom "
                                   "autograd.Function.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Return one gradient per forward input, given one per output; subclasses override it.
+
+        A staticmethod taking `ctx` then `grad_outputs`, as torch.autograd.Function.backward; None
+        stands for a zero gradient.
+        """
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        """Optional: save for backward here, given forward(*inputs) -> output, instead of in
-        a forward that takes ctx."""
+        """Save for backward here instead of in forward (optional).
+
+        `ctx` is the context, `inputs` the tuple of forward's inputs and `output` what forward
+        returned, as torch.autograd.Function.setup_context.
+        """
         raise NotImplementedError("setup_context is not overridden.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run forward without recording, then record its outputs as one entry."""
+        """Run forward without recording, then record its outputs as one entry.
+
+        `args` and `kwargs` are forward's inputs (keyword ones are bound to positions, so backward
+        returns one gradient per input), as torch.autograd.Function.apply.
+        """
         split = cls.setup_context is not Function.setup_context
         if kwargs:
             # keyword arguments become positional, so backward returns one gradient per input
@@ -302,8 +332,11 @@ class _DelayedError(Function):
 
 
 def once_differentiable(fn):
-    """Decorator for a backward `fn` that is not differentiable (torch.autograd.function's):
-    it runs without recording, and differentiating its result again raises."""
+    """Decorate a backward `fn` that is not itself differentiable.
+
+    As torch.autograd.function.once_differentiable: it runs without recording, and differentiating
+    its result again raises.
+    """
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
         st = state

@@ -134,7 +134,13 @@ def _need_v(v, inputs, fn_name, create_graph, is_inputs_tuple):
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), v^T J) (torch.autograd.functional.vjp)."""
+    """(func(inputs), v^T J), as torch.autograd.functional.vjp.
+
+    `func` takes the tensor or tuple `inputs`; `v` has the shape of its output (it may be omitted
+    for a one-element output). With `create_graph` the result is itself recorded, so it can be
+    differentiated again. With `strict`, an output independent of an input raises instead of giving
+    zeros.
+    """
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, True)
@@ -155,7 +161,13 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v) by the double-vjp trick (torch.autograd.functional.jvp)."""
+    """(func(inputs), J v) by the double-vjp trick, as torch.autograd.functional.jvp.
+
+    `func` takes the tensor or tuple `inputs`; `v` has their shape (it may be omitted for a
+    one-element input). With `create_graph` the result is itself recorded, so it can be
+    differentiated again. With `strict`, an output independent of an input raises instead of giving
+    zeros.
+    """
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, True)
@@ -177,10 +189,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
-    """The Jacobian of func at inputs (torch.autograd.functional.jacobian).
+    """The Jacobian of `func` at `inputs`, as torch.autograd.functional.jacobian.
 
-    Reverse mode takes one backward per output element, forward mode one per input element
-    (through the double-vjp trick); `vectorize` is accepted and gives the same result.
+    With `strategy` 'reverse-mode' one backward per output element, with 'forward-mode' one per
+    input element (through the double-vjp trick); `vectorize` is accepted and gives the same
+    result. With `create_graph` the result is itself recorded, so it can be differentiated again.
+    With `strict`, an output independent of an input raises instead of giving zeros.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
@@ -273,8 +287,12 @@ def _assemble(parts, out, x, create_graph, axis):
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
-    """The Hessian of a scalar func (torch.autograd.functional.hessian): the gradient is
-    recorded once (create_graph), then differentiated one row (or column) at a time."""
+    """The Hessian of a scalar `func` at `inputs`, as torch.autograd.functional.hessian.
+
+    The gradient is recorded once, then differentiated one row (or column) at a time.
+    `create_graph` and `strict` are as in `jacobian`; `vectorize` is accepted and
+    `outer_jacobian_strategy` is the `strategy` of the outer Jacobian.
+    """
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
@@ -317,7 +335,12 @@ def _scalar_grad(func, inputs, v, create_graph, strict, fn_name):
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), v^T H) for a scalar func (torch.autograd.functional.vhp)."""
+    """(func(inputs), v^T H) for a scalar `func`, as torch.autograd.functional.vhp.
+
+    `v` has the shape of `inputs`. With `create_graph` the result is itself recorded, so it can be
+    differentiated again. With `strict`, an output independent of an input raises instead of giving
+    zeros.
+    """
     is_inputs_tuple, inputs, v, outputs, jac = _scalar_grad(func, inputs, v, create_graph,
                                                             strict, "vhp")
     with enable_grad() if create_graph else nullcontext():
@@ -328,10 +351,12 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), H v) for a scalar func (torch.autograd.functional.hvp).
+    """(func(inputs), H v) for a scalar `func`, as torch.autograd.functional.hvp.
 
-    By the double-vjp trick, not as (v^T H)^T: the two differ when the double backward is not
-    symmetric (a custom Function's backward, a non-smooth point).
+    `v` has the shape of `inputs`. By the double-vjp trick, not as (v^T H)^T: the two differ when
+    the double backward is not symmetric (a custom Function's backward, a non-smooth point). With
+    `create_graph` the result is itself recorded, so it can be differentiated again. With `strict`,
+    an output independent of an input raises instead of giving zeros.
     """
     is_inputs_tuple, inputs, v, outputs, jac = _scalar_grad(func, inputs, v, create_graph,
                                                             strict, "hvp")

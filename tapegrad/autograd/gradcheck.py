@@ -55,10 +55,13 @@ def _analytical(outs, inputs, diff):
 
 def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, fast_mode=False):
-    """Compare the VJPs of `func` with central differences (torch.autograd.gradcheck).
+    """Compare the VJPs of `func` with central differences, as torch.autograd.gradcheck.
 
-    Inputs that require grad should be float64; returns True, or raises GradcheckError (or
-    returns False with `raise_exception=False`) naming the input and output that disagree.
+    `inputs` is a tensor or a tuple; those that require grad should be float64. The step is `eps`;
+    a derivative passes when |analytical - numerical| <= `atol` + `rtol` * |numerical|. Returns
+    True, or raises GradcheckError (or returns False with `raise_exception`=False) naming the input
+    and output that disagree. `nondet_tol`, `check_undefined_grad` and `fast_mode` are accepted for
+    PyTorch's signature.
     """
     inputs = _as_tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -92,7 +95,13 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
 def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
                   check_undefined_grad=True, fast_mode=False):
-    """Check second derivatives: gradcheck of the function (inputs, v) -> VJP(v)."""
+    """Check second derivatives of `func` at `inputs`, as torch.autograd.gradgradcheck.
+
+    Runs gradcheck on the function (inputs, v) -> VJP(v), with `grad_outputs` as v (random when
+    None). `eps`, `atol`, `rtol` and `raise_exception` are as in gradcheck;
+    `gen_non_contig_grad_outputs`, `nondet_tol`, `check_undefined_grad` and `fast_mode` are
+    accepted for PyTorch's signature.
+    """
     inputs = _as_tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     outs = _outputs(func, inputs)

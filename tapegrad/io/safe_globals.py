@@ -34,25 +34,33 @@ def _entries(safe_globals):
 
 
 def add_safe_globals(safe_globals):
-    """torch.serialization.add_safe_globals: let weights_only loads name these globals."""
+    """Let weights_only loads name the globals in ``safe_globals`` (serialization.add_safe_globals).
+
+    ``safe_globals`` is a list of classes or functions, or of (object, "module.name") pairs
+    for objects saved under another name. A file may call an allowed global and build and
+    fill instances of an allowed class, so allow only what you would run on its behalf.
+    """
     for entry in _entries(safe_globals):
         if not any(_same(entry, m) for m in _marked):
             _marked.append(entry)
 
 
 def get_safe_globals():
-    """torch.serialization.get_safe_globals: the globals the user has allowed."""
+    """The globals the user has allowed, in order (torch.serialization.get_safe_globals)."""
     return list(_marked)
 
 
 def clear_safe_globals():
-    """torch.serialization.clear_safe_globals: forget every global the user allowed."""
+    """Forget every global the user allowed (torch.serialization.clear_safe_globals)."""
     _marked.clear()
 
 
 class safe_globals:
-    """torch.serialization.safe_globals: a context manager that allows `safe_globals` inside it
-    (and, as in PyTorch, removes them on exit)."""
+    """Context manager allowing the globals in ``safe_globals`` inside it (torch.serialization).
+
+    ``safe_globals`` is as in :func:`add_safe_globals`; as in PyTorch, the globals are
+    removed on exit.
+    """
 
     def __init__(self, safe_globals):
         self.safe_globals = _entries(safe_globals)

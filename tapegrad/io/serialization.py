@@ -21,17 +21,19 @@ from .trusted import TrustedUnpickler
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          encoding="utf-8"):
-    """torch.load: read what torch.save wrote (zip or legacy format), or an .npz/.safetensors
-    file (an OrderedDict of tensors), without torch. `f`: a path or a binary file object.
+    """Read what torch.save wrote, or an .npz/.safetensors file, without torch (as torch.load).
 
-    weights_only=True (the default, as None): only tensors, plain containers and the globals
-    tapegrad.serialization.add_safe_globals allows are rebuilt, as PyTorch's weights_only
-    unpickler does; anything else raises pickle.UnpicklingError naming it. weights_only=False
-    unpickles with Python's own pickle, which can run arbitrary code from the file: only for
-    files you trust. Everything loads on the CPU (map_location is validated, then has nothing
-    to do; mmap is accepted, the data is read into memory); bfloat16 loads as float32 unless
-    ml_dtypes is installed.
-    RuntimeError for anything else wrong with the file (corrupt, truncated, bad sizes).
+    The zip and legacy checkpoint formats are read. ``f`` is a path or a binary file object; an .npz
+    or .safetensors file gives an OrderedDict of tensors. ``pickle_module`` must be None or
+    :mod:`pickle`; ``encoding`` decodes Python 2 strings in legacy checkpoints.
+
+    ``weights_only=True`` (the default, as None): only tensors, plain containers and the globals
+    tapegrad.serialization.add_safe_globals allows are rebuilt, as PyTorch's weights_only unpickler
+    does; anything else raises pickle.UnpicklingError naming it. weights_only=False unpickles with
+    Python's own pickle, which can run arbitrary code from the file: only for files you trust.
+    Everything loads on the CPU (``map_location`` is validated, then has nothing to do; ``mmap`` is
+    accepted, the data is read into memory); bfloat16 loads as float32 unless ml_dtypes is
+    installed. RuntimeError for anything else wrong with the file (corrupt, truncated, bad sizes).
     """
     _check_map_location(map_location)
     if weights_only not in (None, True, False):
@@ -124,10 +126,14 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
-    """torch.save: write `obj` in PyTorch's zip checkpoint format (pickle protocol 2, torch.save's
-    default, whatever pickle_protocol says). Tensors and plain data load with weights_only=True;
-    other objects (NumPy arrays, your classes) are pickled as torch.save does, for
-    load(weights_only=False). A path is written atomically (temporary file, fsync, rename).
+    """Write ``obj`` to ``f`` in PyTorch's zip checkpoint format, as torch.save does.
+
+    ``f`` is a path (written atomically: temporary file, fsync, rename) or a binary file
+    object. The pickle uses protocol 2, torch.save's default, whatever ``pickle_protocol``
+    says; ``pickle_module`` must be None or :mod:`pickle`, and
+    ``_use_new_zipfile_serialization=False`` (the legacy format) raises ValueError. Tensors
+    and plain data load with weights_only=True; other objects (NumPy arrays, your classes)
+    are pickled as torch.save does, for load(weights_only=False).
     """
     if not _use_new_zipfile_serialization:
         raise ValueError("save: tapegrad writes only the zip checkpoint format")

@@ -110,7 +110,7 @@ class Unpickler:
 
     # ---- calls: only what the allow-list marks callable ---------------------------------------
     def _call(self, func, args, kwargs=None, new=False):
-        """func(*args), or func.__new__(func, *args, **kwargs) for NEWOBJ (`new`)."""
+        """``func(*args)``, or ``func.__new__(func, *args, **kwargs)`` for NEWOBJ (`new`)."""
         user = id(func) not in allowlist.CALLABLE and safe_globals.allowed(func)
         if id(func) not in allowlist.CALLABLE and not user:
             raise UnpicklingError(f"load: refusing to call {_describe(func)}: a checkpoint may "

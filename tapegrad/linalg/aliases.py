@@ -23,12 +23,20 @@ def inverse(input):
 
 
 def pinverse(input, rcond=1e-15):
-    """torch.pinverse: torch.linalg.pinv with `rcond` as the relative tolerance (atol 0)."""
+    """The pseudo-inverse of `input`, as torch.pinverse.
+
+    torch.linalg.pinv with `rcond` as the relative tolerance (atol 0).
+    """
     return pinv(input, atol=0.0, rtol=rcond)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """torch.norm: Tensor.norm's vector (or 'nuc') norm, written into `out` if given."""
+    """The `p`-norm of `input` over `dim`, as torch.norm.
+
+    Tensor.norm's vector norm (or 'nuc', 'fro'); every dim by default. With `keepdim` the reduced
+    dims stay, with size 1. `dtype`, if given, is the dtype to compute in. `out`, if given,
+    receives the result.
+    """
     if out is None:
         return tensor_norm(input, p, dim, keepdim, dtype)
     name = "linalg_matrix_norm" if p == "nuc" else "linalg_vector_norm"    # PyTorch's messages

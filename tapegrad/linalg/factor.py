@@ -50,8 +50,11 @@ defvjp(_cholesky, _cholesky_grad)
 
 
 def cholesky(A, *, upper=False, out=None):
-    """torch.linalg.cholesky: L with A = L L^T (U with A = U^T U, read from A's upper triangle,
-    with upper=True); a matrix that is not positive-definite raises LinAlgError."""
+    """The Cholesky factor L of `A`, with A = L L^T, as torch.linalg.cholesky.
+
+    With `upper`, U with A = U^T U, read from A's upper triangle. A matrix that is not
+    positive-definite raises LinAlgError. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cholesky, A, upper=upper)
     check_matrix(A, "linalg.cholesky")
@@ -59,8 +62,12 @@ def cholesky(A, *, upper=False, out=None):
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
-    """torch.linalg.cholesky_ex: (L, info); info > 0 is the order of the first leading minor
-    that is not positive-definite (L is then partial), instead of raising."""
+    """The Cholesky factor of `A` and an info code, as torch.linalg.cholesky_ex.
+
+    Returns (L, info): info > 0 is the order of the first leading minor that is not
+    positive-definite (L is then partial). `upper` is as in `cholesky`; with `check_errors` it
+    raises instead.
+    """
     check_matrix(A, "linalg.cholesky_ex")
     L = mT(_cholesky(mT(A), check=check_errors)) if upper else \
         _cholesky(A, check=check_errors)
@@ -113,7 +120,10 @@ defvjp(_qr, _qr_grad)
 
 
 def qr(A, mode="reduced", *, out=None):
-    """torch.linalg.qr: (Q, R) with A = Q R; mode 'reduced', 'complete' or 'r' (Q empty)."""
+    """(Q, R) with `A` = Q R, as torch.linalg.qr.
+
+    `mode` is 'reduced', 'complete' or 'r' (Q empty). `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, qr, A, mode)
     a = check_matrix(A, "linalg.qr", square=False)

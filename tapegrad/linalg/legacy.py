@@ -17,8 +17,11 @@ qr_result = namedtuple("qr", ["Q", "R"])
 
 
 def svd(input, some=True, compute_uv=True, *, out=None):
-    """torch.svd: (U, S, V) with input = U diag(S) V^T; without compute_uv, U and V are
-    zero-filled (m, m) and (n, n) matrices, as in PyTorch."""
+    """(U, S, V) with `input` = U diag(S) V^T, as torch.svd.
+
+    With `some` (the default) the reduced factors; without `compute_uv`, U and V are zero-filled
+    (m, m) and (n, n) matrices, as in PyTorch. `out`, if given, receives the result.
+    """
     a = check_matrix(input, "svd", square=False)
     if out is not None:
         raise RuntimeError("svd: out= is not supported by tapegrad")
@@ -31,14 +34,20 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 
 def qr(input, some=True, *, out=None):
-    """torch.qr: (Q, R); some=False gives the complete Q."""
+    """(Q, R) with `input` = Q R, as torch.qr.
+
+    `some`=False gives the complete Q. `out`, if given, receives the result.
+    """
     if out is not None:
         raise RuntimeError("qr: out= is not supported by tapegrad")
     return qr_result(*_qr(input, "reduced" if some else "complete"))
 
 
 def cholesky(input, upper=False, *, out=None):
-    """torch.cholesky: the lower (or upper) Cholesky factor of a positive-definite matrix."""
+    """The lower Cholesky factor of a positive-definite `input`, as torch.cholesky.
+
+    The upper factor with `upper`. `out`, if given, receives the result.
+    """
     if out is not None:
         raise RuntimeError("cholesky: out= is not supported by tapegrad")
     return _cholesky(input, upper=upper)
@@ -52,8 +61,10 @@ def logdet(input):
 
 
 def chain_matmul(*matrices, out=None):
-    """torch.chain_matmul: the product of 2-d matrices, left to right (linalg.multi_dot's
-    older spelling)."""
+    """The product of 2-d `matrices`, left to right, as torch.chain_matmul.
+
+    linalg.multi_dot's older spelling. `out`, if given, receives the result.
+    """
     if out is not None:
         raise RuntimeError("chain_matmul: out= is not supported by tapegrad")
     if not matrices:

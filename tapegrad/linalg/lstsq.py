@@ -58,8 +58,11 @@ def _tolerance(t):
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """torch.linalg.pinv: the Moore-Penrose pseudo-inverse; singular values (|eigenvalues| with
-    hermitian) at most max(atol, rtol * largest) are treated as zero."""
+    """The Moore-Penrose pseudo-inverse of `A`, as torch.linalg.pinv.
+
+    Singular values (|eigenvalues| with `hermitian`) at most max(`atol`, `rtol` * largest) are
+    treated as zero. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, pinv, A, atol=atol, rtol=rtol, hermitian=hermitian)
     a = check_matrix(A, "linalg.pinv", square=hermitian)
@@ -71,10 +74,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
-    """torch.linalg.lstsq: (solution, residuals, rank, singular_values) of min ||A X - B||.
+    """The least-squares solution X of min ||`A` X - `B`||, as torch.linalg.lstsq.
 
-    As on PyTorch's CPU: rank for every driver but 'gels', singular values for 'gelsd' and
-    'gelss', squared residuals for m > n, full-rank A and a driver other than 'gelsy'."""
+    Returns (solution, residuals, rank, singular_values). `rcond` is the relative cutoff for small
+    singular values (the dtype's eps * max(m, n) by default). As on PyTorch's CPU: rank for every
+    `driver` but 'gels', singular values for 'gelsd' and 'gelss', squared residuals for m > n,
+    full-rank A and a driver other than 'gelsy'.
+    """
     a = check_matrix(A, "linalg.lstsq", square=False)
     b = data(B)
     check_same_dtype(a, b, "linalg.lstsq")

@@ -61,7 +61,11 @@ defvjp(_lu_packed, _lu_grad)
 
 
 def lu(A, pivot=True, get_infos=False, out=None):
-    """torch.lu: (A_LU, pivots) with 1-based int32 pivots, and LAPACK's infos if asked."""
+    """The packed LU factorization of `A` and its pivots, as torch.lu.
+
+    Returns (A_LU, pivots) with 1-based int32 pivots, and LAPACK's infos too with `get_infos`.
+    `pivot`=False is refused, as on PyTorch's CPU, and so is `out` (not supported here).
+    """
     a = check_matrix(A, "lu", square=False)
     if not pivot:
         raise RuntimeError("lu: LU without pivoting is not implemented on the CPU")

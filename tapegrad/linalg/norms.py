@@ -12,9 +12,12 @@ from .vector import vector_norm
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
-    values), 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of |A|),
-    inf/-inf (max/min row sum)."""
+    """The matrix norm of `A` over the two dimensions `dim`, as torch.linalg.matrix_norm.
+
+    `ord`: 'fro', 'nuc' (sum of singular values), 2/-2 (largest/smallest singular value), 1/-1
+    (max/min column sum of |A|), inf/-inf (max/min row sum). With `keepdim` the reduced dims stay,
+    with size 1. `dtype`, if given, is the dtype to compute in.
+    """
     if dtype is not None:
         A = A.to(dtype)
     a = check_matrix(A, "linalg.matrix_norm", square=False)
@@ -41,9 +44,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 
 
 def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
-    """torch.linalg.norm: a vector norm for an int (or 1-tuple) `dim`, a matrix norm for a
-    2-tuple; without `dim`, the 2-norm of the flattened input if ord is None, else the vector or
-    matrix norm of a 1-D or 2-D input."""
+    """A vector or matrix norm of `input`, as torch.linalg.norm.
+
+    A vector norm for an int (or 1-tuple) `dim`, a matrix norm for a 2-tuple; without `dim`, the
+    2-norm of the flattened input if `ord` is None, else the vector or matrix norm of a 1-D or 2-D
+    input. With `keepdim` the reduced dims stay, with size 1. `dtype`, if given, is the dtype to
+    compute in.
+    """
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 1:
@@ -63,8 +70,12 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """torch.norm and Tensor.norm: the nuclear norm ('nuc') through an SVD, every other p as
-    a vector norm over `dim` (ops.statistics.norm)."""
+    """The `p`-norm of `input` over `dim`, as torch.norm and Tensor.norm.
+
+    The nuclear norm ('nuc') goes through an SVD, every other `p` is a vector norm over `dim`
+    (every dim by default). With `keepdim` the reduced dims stay, with size 1. `dtype`, if given,
+    is the dtype to compute in.
+    """
     if p != "nuc":
         return _vector_norms(input, p, dim, keepdim, dtype)
     if dtype is not None:

@@ -8,8 +8,11 @@ from .base import check_matrix
 
 
 def multi_dot(tensors, *, out=None):
-    """torch.linalg.multi_dot: the product of 2-d matrices (the first may be 1-d, a row; the
-    last 1-d, a column), multiplied in the order that costs the fewest flops."""
+    """The product of the 2-d matrices `tensors`, as torch.linalg.multi_dot.
+
+    The first may be 1-d (a row) and the last 1-d (a column); they are multiplied in the order that
+    costs the fewest flops. `out`, if given, receives the result.
+    """
     if out is not None:
         raise RuntimeError("linalg.multi_dot: out= is not supported by tapegrad")
     ts = list(tensors)
@@ -54,8 +57,12 @@ def _chain(ts, split, i, j):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """torch.linalg.matrix_rank: the number of singular values above max(atol, rtol * the
-    largest); rtol defaults to eps * max(m, n) unless atol alone is given."""
+    """The numerical rank of `A`, as torch.linalg.matrix_rank.
+
+    The number of singular values (|eigenvalues| with `hermitian`) above max(`atol`, `rtol` * the
+    largest); `rtol` defaults to eps * max(m, n) unless `atol` alone is given. `out`, if given,
+    receives the result.
+    """
     a = check_matrix(A, "linalg.matrix_rank", square=False)
     s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
     top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))

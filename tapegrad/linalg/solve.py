@@ -47,8 +47,11 @@ defvjp(_solve,
 
 
 def solve(A, B, *, left=True, out=None):
-    """torch.linalg.solve: X with A X = B (X A = B with left=False); B may be a (batch of)
-    vector(s) of shape A.shape[:-1] or (n,)."""
+    """X with `A` X = `B`, as torch.linalg.solve.
+
+    X A = B with `left`=False. B may be a (batch of) vector(s) of shape A.shape[:-1] or (n,).
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, solve, A, B, left=left)
     a = check_matrix(A, "linalg.solve")
@@ -100,7 +103,10 @@ defvjp(_inv, lambda g, out, A, check=True: -matmul(mT(out), matmul(g, mT(out))))
 
 
 def inv(A, *, out=None):
-    """torch.linalg.inv: the inverse of (a batch of) square matrices; singular ones raise."""
+    """The inverse of (a batch of) square matrices `A`, as torch.linalg.inv.
+
+    Singular matrices raise. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, inv, A)
     check_matrix(A, "linalg.inv")
@@ -108,8 +114,11 @@ def inv(A, *, out=None):
 
 
 def inv_ex(A, *, check_errors=False):
-    """torch.linalg.inv_ex: (inverse, info); info[k] > 0 marks a singular matrix (its inverse
-    is NaN) instead of raising, unless check_errors."""
+    """The inverse of `A` and an info code, as torch.linalg.inv_ex.
+
+    Returns (inverse, info); info[k] > 0 marks a singular matrix (its inverse is NaN) instead of
+    raising, unless `check_errors`.
+    """
     a = check_matrix(A, "linalg.inv_ex")
     inverse = _inv(A, check=check_errors)
     info = lapack_info(a, "getrf") if np.isnan(data(inverse)).any() else \
@@ -136,7 +145,10 @@ defvjp(_slogdet, _slogdet_grad)
 
 
 def slogdet(A, *, out=None):
-    """torch.linalg.slogdet: (sign, logabsdet) with det A = sign * exp(logabsdet)."""
+    """(sign, logabsdet) with det `A` = sign * exp(logabsdet), as torch.linalg.slogdet.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, slogdet, A)
     check_matrix(A, "linalg.slogdet")
@@ -144,8 +156,11 @@ def slogdet(A, *, out=None):
 
 
 def det(A, *, out=None):
-    """torch.linalg.det, as sign * exp(logabsdet): its gradient is det(A) A^-T; a singular
-    matrix raises in backward rather than returning NaN."""
+    """The determinant of `A`, as torch.linalg.det.
+
+    Computed as sign * exp(logabsdet); its gradient is det(A) A^-T, and a singular matrix raises in
+    backward rather than returning NaN. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, det, A)
     check_matrix(A, "linalg.det")
@@ -205,8 +220,11 @@ defvjp(_trisolve,
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
-    """torch.linalg.solve_triangular: X with A X = B (X A = B with left=False) for triangular A
-    (only its upper/lower triangle is read; unitriangular assumes ones on the diagonal)."""
+    """X with `A` X = `B` for triangular `A`, as torch.linalg.solve_triangular.
+
+    X A = B with `left`=False. Only the upper (`upper`=True) or lower triangle of A is read;
+    `unitriangular` assumes ones on the diagonal.
+    """
     a = check_matrix(A, "linalg.solve_triangular")
     b = check_matrix(B, "linalg.solve_triangular", square=False, name="B")
     check_same_dtype(a, b, "linalg.solve_triangular")

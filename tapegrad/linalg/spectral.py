@@ -71,8 +71,11 @@ defvjp(_eigh, _eigh_grad)
 
 
 def eigh(A, UPLO="L", *, out=None):
-    """torch.linalg.eigh: (eigenvalues ascending, eigenvectors) of symmetric A, read from its
-    lower ('L') or upper ('U') triangle."""
+    """(eigenvalues ascending, eigenvectors) of the symmetric `A`, as torch.linalg.eigh.
+
+    A is read from its lower (`UPLO`='L') or upper ('U') triangle. `out`, if given, receives the
+    result.
+    """
     if out is not None:
         return into(out, eigh, A, UPLO)
     check_matrix(A, "linalg.eigh")
@@ -81,8 +84,11 @@ def eigh(A, UPLO="L", *, out=None):
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
-    """torch.linalg.eigvalsh: the eigenvalues of symmetric A, ascending (always differentiable:
-    degenerate eigenvalues are fine)."""
+    """The eigenvalues of the symmetric `A`, ascending, as torch.linalg.eigvalsh.
+
+    A is read from its lower (`UPLO`='L') or upper ('U') triangle. Always differentiable:
+    degenerate eigenvalues are fine. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, eigvalsh, A, UPLO)
     a = check_matrix(A, "linalg.eigvalsh")
@@ -148,7 +154,11 @@ defvjp(_svd, _svd_grad)
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
-    """torch.linalg.svd: (U, S, Vh) with A = U diag(S) Vh, S descending."""
+    """(U, S, Vh) with `A` = U diag(S) Vh, S descending, as torch.linalg.svd.
+
+    With `full_matrices` U and Vh are square, else reduced. `driver` is accepted for PyTorch's
+    signature (it only matters on CUDA). `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, svd, A, full_matrices, driver=driver)
     check_matrix(A, "linalg.svd", square=False)
@@ -156,7 +166,11 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 
 def svdvals(A, *, driver=None, out=None):
-    """torch.linalg.svdvals: the singular values, descending (always differentiable)."""
+    """The singular values of `A`, descending, as torch.linalg.svdvals.
+
+    Always differentiable. `driver` is accepted for PyTorch's signature. `out`, if given, receives
+    the result.
+    """
     if out is not None:
         return into(out, svdvals, A, driver=driver)
     a = check_matrix(A, "linalg.svdvals", square=False)

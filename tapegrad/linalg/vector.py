@@ -11,8 +11,12 @@ from .base import data, check_float
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.linalg.vector_norm: the ord-norm over `dim` (all dimensions by default); inf/-inf
-    are max/min |x|, 0 counts nonzeros. The gradient at x = 0 is 0, as in PyTorch."""
+    """The `ord`-norm of `x` over `dim` (all dims by default), as torch.linalg.vector_norm.
+
+    inf/-inf are max/min |x|, 0 counts nonzeros. The gradient at x = 0 is 0, as in PyTorch. With
+    `keepdim` the reduced dims stay, with size 1. `dtype`, if given, is the dtype to compute in.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, vector_norm, x, ord, dim, keepdim, dtype=dtype)
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
@@ -34,8 +38,11 @@ defvjp(_cross,
 
 
 def cross(input, other, *, dim=-1, out=None):
-    """torch.linalg.cross: the cross product of 3-vectors along `dim`; the other dimensions
-    broadcast (both inputs need the same number of dimensions, as in PyTorch)."""
+    """The cross product of 3-vectors in `input` and `other` along `dim`, as torch.linalg.cross.
+
+    The other dimensions broadcast (both inputs need the same number of dimensions, as in PyTorch).
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cross, input, other, dim=dim)
     a, b = data(input), data(other)

@@ -11,7 +11,11 @@ from .module import Module
 
 
 def relu(input, inplace=False):
-    """torch.nn.functional.relu."""
+    """Rectified linear unit, max(input, 0), elementwise (torch.nn.functional.relu).
+
+    ``input`` is any floating tensor; with ``inplace=True`` the result is written into
+    ``input`` and ``input`` is returned. The subgradient at 0 is 0, as in PyTorch.
+    """
     return input.relu_() if inplace else elementwise.relu(input)
 
 
@@ -21,14 +25,21 @@ def _in_place(input, fn):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """torch.nn.functional.leaky_relu: x where x > 0, else negative_slope * x."""
+    """Leaky ReLU: ``input`` where it is positive, else ``negative_slope * input``.
+
+    Mirrors torch.nn.functional.leaky_relu; ``inplace=True`` overwrites ``input``.
+    """
     if inplace:
         return _in_place(input, lambda x: leaky_relu(x, negative_slope))
     return elementwise.where(input > 0, input, input * negative_slope)
 
 
 def gelu(input, approximate="none"):
-    """torch.nn.functional.gelu: x * Phi(x), or its tanh approximation."""
+    """Gaussian error linear unit, ``input * Phi(input)`` (torch.nn.functional.gelu).
+
+    ``approximate`` is ``"none"`` (the exact normal CDF) or ``"tanh"`` (the tanh formula);
+    anything else raises RuntimeError.
+    """
     if approximate == "none":
         return nn_ops.gelu(input)
     if approximate == "tanh":
@@ -39,7 +50,10 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    """torch.nn.functional.silu: x * sigmoid(x)."""
+    """Sigmoid linear unit (swish), ``input * sigmoid(input)`` (torch.nn.functional.silu).
+
+    ``inplace=True`` writes the result into ``input``.
+    """
     if inplace:
         return _in_place(input, silu)
     return input * unary.sigmoid(input)
@@ -60,21 +74,31 @@ def _implicit_dim(ndim, name):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """torch.nn.functional.softmax (dim=None picks PyTorch's legacy implicit dim, warning)."""
+    """Softmax of ``input`` along ``dim``: exp(x) / sum(exp(x)), computed stably.
+
+    Mirrors torch.nn.functional.softmax. ``dim=None`` picks PyTorch's legacy implicit dim
+    (0 for 0-, 1- and 3-d input, else 1) with a deprecation warning; ``dtype`` casts the input
+    first; ``_stacklevel`` is accepted for compatibility and ignored.
+    """
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmax")
     return nn_ops.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """torch.nn.functional.log_softmax (dim=None: PyTorch's legacy implicit dim, warning)."""
+    """Log of the softmax of ``input`` along ``dim``, computed stably (as a log-sum-exp).
+
+    Mirrors torch.nn.functional.log_softmax. ``dim=None`` picks PyTorch's legacy implicit dim
+    with a deprecation warning; ``dtype`` casts the input first; ``_stacklevel`` is accepted
+    for compatibility and ignored.
+    """
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
     return nn_ops.log_softmax(input, dim, dtype=dtype)
 
 
 class ReLU(Module):
-    """torch.nn.ReLU."""
+    """Module applying :func:`relu` elementwise (torch.nn.ReLU); ``inplace`` as in relu."""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -88,7 +112,10 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """torch.nn.LeakyReLU."""
+    """Module applying :func:`leaky_relu` (torch.nn.LeakyReLU).
+
+    ``negative_slope`` multiplies the negative inputs; ``inplace=True`` overwrites the input.
+    """
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -102,7 +129,7 @@ class LeakyReLU(Module):
 
 
 class GELU(Module):
-    """torch.nn.GELU (approximate='none' or 'tanh')."""
+    """Module applying :func:`gelu` (torch.nn.GELU); ``approximate`` is 'none' or 'tanh'."""
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -116,7 +143,7 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """torch.nn.SiLU."""
+    """Module applying :func:`silu`, x * sigmoid(x) (torch.nn.SiLU); ``inplace`` as in silu."""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -130,21 +157,21 @@ class SiLU(Module):
 
 
 class Tanh(Module):
-    """torch.nn.Tanh."""
+    """Module applying tanh elementwise (torch.nn.Tanh); it takes no args or kwargs."""
 
     def forward(self, input):
         return unary.tanh(input)
 
 
 class Sigmoid(Module):
-    """torch.nn.Sigmoid."""
+    """Module applying the logistic sigmoid elementwise (torch.nn.Sigmoid); no args or kwargs."""
 
     def forward(self, input):
         return unary.sigmoid(input)
 
 
 class Softmax(Module):
-    """torch.nn.Softmax along `dim`."""
+    """Module applying :func:`softmax` along ``dim`` (torch.nn.Softmax)."""
 
     def __init__(self, dim=None):
         super().__init__()
@@ -158,7 +185,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """torch.nn.LogSoftmax along `dim`."""
+    """Module applying :func:`log_softmax` along ``dim`` (torch.nn.LogSoftmax)."""
 
     def __init__(self, dim=None):
         super().__init__()

@@ -28,55 +28,79 @@ def _hardtanh(x, min_val, max_val):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """torch.nn.functional.hardtanh: x clamped to [min_val, max_val]."""
+    """Clamp ``input`` to [``min_val``, ``max_val``] (torch.nn.functional.hardtanh).
+
+    The gradient is 0 at the bounds, as in PyTorch; ``min_val > max_val`` raises ValueError.
+    ``inplace=True`` writes the result into ``input``.
+    """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _maybe_inplace(input, inplace, "hardtanh_", _hardtanh, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place :func:`hardtanh`: clamp ``input`` to [``min_val``, ``max_val``] and return it."""
     return hardtanh(input, min_val, max_val, True)
 
 
 def relu6(input, inplace=False):
-    """torch.nn.functional.relu6: hardtanh(x, 0, 6)."""
+    """Clamp ``input`` to [0, 6], i.e. hardtanh(input, 0, 6) (torch.nn.functional.relu6).
+
+    ``inplace=True`` writes the result into ``input``.
+    """
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """torch.nn.functional.elu: x for x > 0, else alpha * (exp(x) - 1)."""
+    """Exponential linear unit: x for x > 0, else ``alpha * (exp(x) - 1)``, elementwise.
+
+    Mirrors torch.nn.functional.elu; ``input`` is the tensor, ``inplace=True`` overwrites it.
+    """
     return _maybe_inplace(input, inplace, "elu_", act.elu, alpha=alpha)
 
 
 def elu_(input, alpha=1.0):
+    """In-place :func:`elu` of ``input`` with slope parameter ``alpha``; returns ``input``."""
     return elu(input, alpha, True)
 
 
 def selu(input, inplace=False):
-    """torch.nn.functional.selu."""
+    """Scaled ELU, scale * elu(x, alpha) with PyTorch's fixed constants (functional.selu).
+
+    ``input`` is the tensor; ``inplace=True`` writes the result into it.
+    """
     return _maybe_inplace(input, inplace, "selu_", act.selu)
 
 
 def selu_(input):
+    """In-place :func:`selu` of ``input``; returns ``input``."""
     return selu(input, True)
 
 
 def celu(input, alpha=1.0, inplace=False):
-    """torch.nn.functional.celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    """Continuously differentiable ELU, elementwise (torch.nn.functional.celu).
+
+    Computes max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) for x in ``input``;
+    ``inplace=True`` writes the result into ``input``.
+    """
     return _maybe_inplace(input, inplace, "celu_", act.celu, alpha=alpha)
 
 
 def celu_(input, alpha=1.0):
+    """In-place :func:`celu` of ``input`` with parameter ``alpha``; returns ``input``."""
     return celu(input, alpha, True)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """torch.nn.functional.softplus: log(1 + exp(beta * x)) / beta (linear past threshold)."""
+    """Smooth ReLU, log(1 + exp(beta * x)) / beta, elementwise (torch.nn.functional.softplus).
+
+    Where ``beta * input`` exceeds ``threshold`` the function is the identity, for stability.
+    """
     return act.softplus(input, beta=beta, threshold=threshold)
 
 
 def softsign(input):
-    """torch.nn.functional.softsign: x / (1 + |x|)."""
+    """Softsign, ``input / (1 + |input|)`` elementwise (torch.nn.functional.softsign)."""
     return input / (unary.abs(input) + 1)
 
 
@@ -85,7 +109,11 @@ def _hardsigmoid(x):
 
 
 def hardsigmoid(input, inplace=False):
-    """torch.nn.functional.hardsigmoid: relu6(x + 3) / 6 (gradient 0 at +-3)."""
+    """Piecewise-linear sigmoid, relu6(x + 3) / 6 (torch.nn.functional.hardsigmoid).
+
+    The gradient is 0 at +-3, as in PyTorch. ``input`` is the tensor; ``inplace=True``
+    writes the result into it.
+    """
     return _maybe_inplace(input, inplace, "hardsigmoid_", _hardsigmoid)
 
 
@@ -95,21 +123,31 @@ def _hardswish(x):
 
 
 def hardswish(input, inplace=False):
-    """torch.nn.functional.hardswish: x * relu6(x + 3) / 6."""
+    """Hard swish, x * relu6(x + 3) / 6, elementwise (torch.nn.functional.hardswish).
+
+    ``input`` is the tensor; ``inplace=True`` writes the result into it.
+    """
     return _maybe_inplace(input, inplace, "hardswish_", _hardswish)
 
 
 def threshold(input, threshold, value, inplace=False):
-    """torch.nn.functional.threshold: x where x > threshold, else value."""
+    """Keep ``input`` where it is greater than ``threshold``, else put ``value``.
+
+    Mirrors torch.nn.functional.threshold; ``inplace=True`` writes into ``input``.
+    """
     return _maybe_inplace(input, inplace, "threshold_", act.threshold, threshold, value)
 
 
 def threshold_(input, threshold, value):
+    """In-place :func:`threshold`: entries of ``input`` <= ``threshold`` become ``value``."""
     return _maybe_inplace(input, True, "threshold_", act.threshold, threshold, value)
 
 
 def softshrink(input, lambd=0.5):
-    """torch.nn.functional.softshrink: x - lambd above lambd, x + lambd below -lambd, else 0."""
+    """Soft shrinkage of ``input``: x - lambd above lambd, x + lambd below -lambd, else 0.
+
+    Mirrors torch.nn.functional.softshrink; a negative ``lambd`` raises RuntimeError.
+    """
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) but found {lambd}")
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
@@ -123,22 +161,28 @@ def _mish(x):
 
 
 def mish(input, inplace=False):
-    """torch.nn.functional.mish: x * tanh(softplus(x))."""
+    """Mish, x * tanh(softplus(x)), elementwise (torch.nn.functional.mish).
+
+    ``input`` is the tensor; ``inplace=True`` writes the result into it.
+    """
     return _maybe_inplace(input, inplace, "mish_", _mish)
 
 
 def logsigmoid(input):
-    """torch.nn.functional.logsigmoid: log(sigmoid(x)), computed stably."""
+    """Log of the logistic sigmoid of ``input``, computed stably (functional.logsigmoid)."""
     return act.log_sigmoid(input)
 
 
 def tanhshrink(input):
-    """torch.nn.functional.tanhshrink: x - tanh(x)."""
+    """Tanh shrinkage, ``input - tanh(input)`` (torch.nn.functional.tanhshrink)."""
     return input - unary.tanh(input)
 
 
 def glu(input, dim=-1):
-    """torch.nn.functional.glu: a * sigmoid(b), a and b the halves of input along dim."""
+    """Gated linear unit: a * sigmoid(b), a and b the two halves of ``input`` along ``dim``.
+
+    Mirrors torch.nn.functional.glu; the size of ``dim`` must be even.
+    """
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = dim % input.ndim if -input.ndim <= dim < input.ndim else dim
@@ -161,7 +205,11 @@ def _inplace_repr(inplace):
 
 
 class Hardtanh(Module):
-    """torch.nn.Hardtanh."""
+    """Module clamping its input to [``min_val``, ``max_val``] (torch.nn.Hardtanh).
+
+    ``inplace=True`` overwrites the input. ``min_value`` and ``max_value`` are PyTorch's
+    deprecated spellings of the bounds (a FutureWarning); ``max_val <= min_val`` raises.
+    """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
                  max_value=None):
@@ -186,7 +234,7 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """torch.nn.ReLU6: Hardtanh(0, 6)."""
+    """Module clamping its input to [0, 6] (torch.nn.ReLU6); ``inplace`` overwrites it."""
 
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
@@ -207,14 +255,14 @@ class _Alpha(Module):
 
 
 class ELU(_Alpha):
-    """torch.nn.ELU."""
+    """Module applying :func:`elu` with parameter ``alpha`` (torch.nn.ELU); ``inplace`` as there."""
 
     def forward(self, input):
         return elu(input, self.alpha, self.inplace)
 
 
 class CELU(_Alpha):
-    """torch.nn.CELU."""
+    """Module applying :func:`celu` with parameter ``alpha`` (torch.nn.CELU); ``inplace`` too."""
 
     def forward(self, input):
         return celu(input, self.alpha, self.inplace)
@@ -237,13 +285,13 @@ class _Inplace(Module):
 
 
 class SELU(_Inplace):
-    """torch.nn.SELU."""
+    """Module applying :func:`selu` (torch.nn.SELU); ``inplace=True`` overwrites the input."""
 
     function = selu
 
 
 class Hardsigmoid(_Inplace):
-    """torch.nn.Hardsigmoid."""
+    """Module applying :func:`hardsigmoid` (torch.nn.Hardsigmoid); ``inplace`` as there."""
 
     function = hardsigmoid
 
@@ -252,7 +300,7 @@ class Hardsigmoid(_Inplace):
 
 
 class Hardswish(_Inplace):
-    """torch.nn.Hardswish."""
+    """Module applying :func:`hardswish` (torch.nn.Hardswish); ``inplace`` as there."""
 
     function = hardswish
 
@@ -261,7 +309,7 @@ class Hardswish(_Inplace):
 
 
 class Mish(_Inplace):
-    """torch.nn.Mish."""
+    """Module applying :func:`mish` (torch.nn.Mish); ``inplace=True`` overwrites the input."""
 
     function = mish
 
@@ -276,25 +324,25 @@ class _Plain(Module):
 
 
 class Softsign(_Plain):
-    """torch.nn.Softsign."""
+    """Module applying :func:`softsign`, x / (1 + abs(x)) (nn.Softsign); no args or kwargs."""
 
     function = softsign
 
 
 class LogSigmoid(_Plain):
-    """torch.nn.LogSigmoid."""
+    """Module applying :func:`logsigmoid` (torch.nn.LogSigmoid); it takes no args or kwargs."""
 
     function = logsigmoid
 
 
 class Tanhshrink(_Plain):
-    """torch.nn.Tanhshrink."""
+    """Module applying :func:`tanhshrink`, x - tanh(x) (torch.nn.Tanhshrink); no args or kwargs."""
 
     function = tanhshrink
 
 
 class Softplus(Module):
-    """torch.nn.Softplus."""
+    """Module applying :func:`softplus` with ``beta`` and ``threshold`` (torch.nn.Softplus)."""
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -308,7 +356,10 @@ class Softplus(Module):
 
 
 class Threshold(Module):
-    """torch.nn.Threshold."""
+    """Module applying :func:`threshold` (torch.nn.Threshold).
+
+    Entries not above ``threshold`` become ``value``; ``inplace=True`` overwrites the input.
+    """
 
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
@@ -337,19 +388,19 @@ class _Shrink(Module):
 
 
 class Softshrink(_Shrink):
-    """torch.nn.Softshrink."""
+    """Module applying :func:`softshrink` with threshold ``lambd`` (torch.nn.Softshrink)."""
 
     function = softshrink
 
 
 class Hardshrink(_Shrink):
-    """torch.nn.Hardshrink."""
+    """Module zeroing entries with ``|x| <= lambd`` (hardshrink, as torch.nn.Hardshrink)."""
 
     function = hardshrink
 
 
 class GLU(Module):
-    """torch.nn.GLU."""
+    """Module applying :func:`glu`, splitting its input in halves along ``dim`` (torch.nn.GLU)."""
 
     def __init__(self, dim=-1):
         super().__init__()
@@ -363,7 +414,12 @@ class GLU(Module):
 
 
 class PReLU(Module):
-    """torch.nn.PReLU: a learned slope for x < 0, one per channel or shared."""
+    """Parametric ReLU (torch.nn.PReLU): x for x >= 0, else ``weight * x`` with a learned slope.
+
+    ``num_parameters`` is 1 (one slope shared by all channels) or the number of channels
+    (dim 1 of the input); the slopes start at ``init``. ``device`` and ``dtype`` place the
+    ``weight`` parameter.
+    """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
@@ -372,6 +428,7 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Set every slope back to ``init``, the constructor's value."""
         _init.constant_(self.weight, self.init)
 
     def forward(self, input):

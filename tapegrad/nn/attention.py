@@ -35,9 +35,15 @@ def _attend(query, key, value, attn_mask, dropout_p, scale, causal):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    """torch.nn.functional.scaled_dot_product_attention: softmax(q k^T * scale + mask) v with a
-    bool mask (True = takes part) or a float mask (added), `is_causal` for the lower triangle,
-    dropout on the probabilities and grouped-query attention (`enable_gqa`)."""
+    """Attention softmax(q k^T * scale + mask) v (torch.nn.functional.scaled_dot_product_attention).
+
+    ``query`` is (..., L, E), ``key`` (..., S, E) and ``value`` (..., S, Ev); the result is
+    (..., L, Ev). ``attn_mask`` is a bool mask (True = takes part) or a float mask (added to
+    the scores), broadcast to (..., L, S); ``is_causal`` masks the upper triangle instead (not
+    with attn_mask). ``dropout_p`` drops attention probabilities; ``scale`` defaults to
+    1/sqrt(E); ``enable_gqa`` lets key and value have fewer heads (dim -3) than query
+    (grouped-query attention).
+    """
     if is_causal and attn_mask is not None:
         raise RuntimeError("scaled_dot_product_attention: _scaled_dot_product_attention: "
                            "Explicit attn_mask should not be set when is_causal=True")
@@ -72,7 +78,15 @@ def _float_mask(mask, dtype, what):
 
 
 class MultiheadAttention(Module):
-    """torch.nn.MultiheadAttention (add_bias_kv and add_zero_attn are not supported)."""
+    """Multi-head attention with input and output projections (torch.nn.MultiheadAttention).
+
+    ``embed_dim`` is split over ``num_heads`` heads (it must be divisible by them);
+    ``dropout`` applies to the attention weights in training; ``bias`` adds biases to the
+    projections; ``kdim`` and ``vdim`` are the key and value feature sizes (default
+    embed_dim); ``batch_first`` takes (N, L, E) instead of (L, N, E). ``add_bias_kv`` and
+    ``add_zero_attn`` are not supported (True raises ValueError). ``device`` and ``dtype``
+    place the parameters.
+    """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
@@ -135,6 +149,14 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
+        """Attend from ``query`` over ``key`` / ``value``; returns (output, weights).
+
+        ``query`` is (L, N, E) ((N, L, E) with batch_first, or unbatched (L, E)); ``key`` and
+        ``value`` are (S, N, kdim) and (S, N, vdim). ``key_padding_mask`` (N, S) marks padded keys
+        (True or -inf = ignored); ``attn_mask`` (L, S) or (N * num_heads, L, S) masks pairs;
+        ``is_causal`` hints that attn_mask is causal. With ``need_weights`` the attention weights
+        are returned too, averaged over heads if ``average_attn_weights`` (else per head), or None.
+        """
         batched = query.dim() == 3
         if query.dim() not in (2, 3) or key.dim() != query.dim() or value.dim() != query.dim():
             raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "

@@ -9,7 +9,11 @@ from .parameter import Parameter
 
 
 def bilinear(input1, input2, weight, bias=None):
-    """torch.nn.functional.bilinear: y[..., o] = input1 @ weight[o] @ input2 + bias[o]."""
+    """Bilinear form y[..., o] = input1 @ weight[o] @ input2 + bias[o] (functional.bilinear).
+
+    ``input1`` (..., in1) and ``input2`` (..., in2) share their leading dims; ``weight`` is
+    (out, in1, in2) and the optional ``bias`` (out,).
+    """
     if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or \
             input2.shape[-1] != weight.shape[2] or input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(f"bilinear: input1 {list(input1.shape)} and input2 "
@@ -20,8 +24,12 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 class Bilinear(Module):
-    """torch.nn.Bilinear: weight (out_features, in1_features, in2_features), weight and bias
-    U(-1/sqrt(in1_features), 1/sqrt(in1_features)) as in PyTorch."""
+    """Module applying :func:`bilinear` with a learned weight and bias (torch.nn.Bilinear).
+
+    The weight is (``out_features``, ``in1_features``, ``in2_features``) and, if ``bias``,
+    the bias (out_features,), both drawn from U(-1/sqrt(in1_features), 1/sqrt(in1_features))
+    as in PyTorch, created on ``device`` with ``dtype``.
+    """
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
                  dtype=None):
@@ -37,12 +45,14 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Redraw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
         bound = 1 / math.sqrt(self.weight.shape[1])
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
+        """The bilinear form of ``input1`` (..., in1_features) and ``input2`` (..., in2)."""
         return bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):

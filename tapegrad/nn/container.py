@@ -29,7 +29,12 @@ def _renumber(module, items):
 
 
 class Sequential(Module):
-    """torch.nn.Sequential: modules applied in order; built from modules or an OrderedDict."""
+    """A chain of modules applied in order, each to the previous one's output (nn.Sequential).
+
+    Built from modules as positional args (named '0', '1', ...) or from one OrderedDict of
+    name -> module. Indexing, slicing (a new Sequential), ``len``, iteration and ``+`` work as
+    in PyTorch.
+    """
 
     def __init__(self, *args):
         super().__init__()
@@ -65,15 +70,18 @@ class Sequential(Module):
         return Sequential(*self, *other)
 
     def append(self, module):
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, sequential):
+        """Append each module of ``sequential`` (any iterable of modules); returns self."""
         for module in sequential:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (negative: from the end); returns self."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self)
@@ -86,18 +94,24 @@ class Sequential(Module):
         return self
 
     def pop(self, key):
+        """Remove the module at index ``key`` and return it; the rest are renumbered."""
         module = self[key]
         del self[key]
         return module
 
     def forward(self, input):
+        """Feed ``input`` through every module in order and return the last output."""
         for module in self._modules.values():
             input = module(input)
         return input
 
 
 class ModuleList(Module):
-    """torch.nn.ModuleList: a list of modules, each registered (named '0', '1', ...)."""
+    """A list of modules, each registered as a child (named '0', '1', ...) (torch.nn.ModuleList).
+
+    ``modules`` is an optional iterable of modules to start with. It has no forward: index it
+    or iterate over it in the parent's forward.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -128,10 +142,12 @@ class ModuleList(Module):
         return ModuleList(list(self) + list(other))
 
     def append(self, module):
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Append each module of the iterable ``modules``; returns self."""
         if not isinstance(modules, Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got "
                             + type(modules).__name__)
@@ -140,6 +156,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index``; the rest are renumbered."""
         if not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
@@ -147,6 +164,7 @@ class ModuleList(Module):
         _renumber(self, items)
 
     def pop(self, key):
+        """Remove the module at index ``key`` and return it; the rest are renumbered."""
         module = self[key]
         del self[key]
         return module
@@ -165,7 +183,11 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """torch.nn.ModuleDict: modules by name, in insertion order."""
+    """Modules by name, in insertion order, each registered as a child (torch.nn.ModuleDict).
+
+    ``modules`` is an optional mapping or iterable of (name, module) pairs, added as by
+    :meth:`update`.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -191,24 +213,29 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self):
+        """Remove every module."""
         self._modules.clear()
 
     def pop(self, key):
+        """Remove the module named ``key`` and return it."""
         module = self[key]
         del self[key]
         return module
 
     def keys(self):
+        """The names, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """The (name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules):
-        """Add modules from a mapping, a ModuleDict or an iterable of (name, module) pairs."""
+        """Add the ``modules`` of a mapping, a ModuleDict or an iterable of (name, module) pairs."""
         pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
         for j, pair in enumerate(pairs):
             if len(pair) != 2:

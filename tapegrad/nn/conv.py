@@ -92,8 +92,13 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, who):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv2d: 2-D cross-correlation of (N, C, H, W) or (C, H, W) input
-    with weight (O, C/groups, kH, kW); padding is an int, a pair, 'valid' or 'same'."""
+    """2-D cross-correlation of (N, C, H, W) or (C, H, W) ``input`` (torch.nn.functional.conv2d).
+
+    ``weight`` is (O, C/groups, kH, kW) and the optional ``bias`` (O,). ``stride`` and
+    ``dilation`` are ints or (h, w) pairs; ``padding`` (zeros) is an int, a pair, 'valid' or
+    'same'; ``groups`` splits the channels into independent groups. The output is
+    (N, O, H_out, W_out) with H_out = (H + 2 pad - dilation (kH - 1) - 1) // stride + 1.
+    """
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
@@ -111,7 +116,31 @@ def check_arguments(in_channels, out_channels, groups, padding_mode):
 
 
 class Conv2d(Module):
-    """torch.nn.Conv2d, with PyTorch's default initialisation and padding modes."""
+    """2-D convolution layer over (N, C, H, W) or (C, H, W) input (torch.nn.Conv2d).
+
+    The weight (out_channels, in_channels / groups, kH, kW) and bias (out_channels,) are
+    drawn as in PyTorch (``kaiming_uniform_`` with a = sqrt(5), bias U(-1/sqrt(fan_in), ...)).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and of the output.
+    kernel_size : int or tuple
+        (kH, kW), or one int for both.
+    stride, dilation : int or tuple
+        Step between windows and spacing between kernel taps, per spatial dim.
+    padding : int, tuple or str
+        Implicit padding on both sides of each spatial dim, or 'valid' (none) or 'same'
+        (output size = input size; stride 1 only).
+    groups : int
+        Split the channels into this many independent groups (both counts divisible by it).
+    bias : bool
+        Whether to learn a bias.
+    padding_mode : str
+        'zeros', 'reflect', 'replicate' or 'circular'.
+    device, dtype
+        Where and in which dtype the parameters are created.
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -146,6 +175,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Redraw weight and bias with PyTorch's default initialisation."""
         reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):

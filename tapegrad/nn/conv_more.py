@@ -60,8 +60,12 @@ def _conv1d(input, weight, bias, stride, padding, dilation, groups, who):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv1d: 1-D cross-correlation of (N, C, L) or (C, L) input with
-    weight (O, C/groups, k); padding is an int, 'valid' or 'same'."""
+    """1-D cross-correlation of (N, C, L) or (C, L) ``input`` (torch.nn.functional.conv1d).
+
+    ``weight`` is (O, C/groups, k) and the optional ``bias`` (O,); ``stride``, ``padding``
+    (an int, 'valid' or 'same'), ``dilation`` and ``groups`` as in :func:`conv2d`, each one
+    int.
+    """
     return _conv1d(input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
@@ -104,8 +108,11 @@ def _conv3d(input, weight, bias, stride, padding, dilation, groups, who):
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv3d: 3-D cross-correlation of (N, C, D, H, W) or (C, D, H, W)
-    input with weight (O, C/groups, kD, kH, kW)."""
+    """3-D cross-correlation of (N, C, D, H, W) or (C, D, H, W) ``input`` (functional.conv3d).
+
+    ``weight`` is (O, C/groups, kD, kH, kW) and the optional ``bias`` (O,); ``stride``,
+    ``padding``, ``dilation`` (ints or triples) and ``groups`` as in :func:`conv2d`.
+    """
     return _conv3d(input, weight, bias, stride, padding, dilation, groups, "conv3d")
 
 
@@ -166,8 +173,14 @@ def _conv_transpose2d(input, weight, bias, stride, padding, output_padding, grou
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """torch.nn.functional.conv_transpose2d: the transposed 2-D convolution of (N, C_in, H, W)
-    or (C_in, H, W) input with weight (C_in, C_out/groups, kH, kW)."""
+    """Transposed 2-D convolution of (N, C_in, H, W) or (C_in, H, W) ``input``.
+
+    Mirrors torch.nn.functional.conv_transpose2d (the gradient of conv2d with respect to its
+    input): ``weight`` is (C_in, C_out/groups, kH, kW) and the optional ``bias`` (C_out,).
+    ``stride``, ``padding``, ``output_padding`` and ``dilation`` are ints or pairs; the output
+    height is (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1, and
+    ``groups`` splits the channels as in conv2d.
+    """
     return _conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, "conv_transpose2d")
 
@@ -185,8 +198,12 @@ def _conv_transpose1d(input, weight, bias, stride, padding, output_padding, grou
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """torch.nn.functional.conv_transpose1d: (N, C_in, L) or (C_in, L) input, weight
-    (C_in, C_out/groups, k)."""
+    """Transposed 1-D convolution of (N, C_in, L) or (C_in, L) ``input`` (F.conv_transpose1d).
+
+    ``weight`` is (C_in, C_out/groups, k) and the optional ``bias`` (C_out,); ``stride``,
+    ``padding``, ``output_padding``, ``groups`` and ``dilation`` as in
+    :func:`conv_transpose2d`, each one int.
+    """
     return _conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, "conv_transpose1d")
 
@@ -267,7 +284,12 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """torch.nn.Conv1d over (N, C, L) or (C, L) input."""
+    """1-D convolution layer over (N, C, L) or (C, L) input (torch.nn.Conv1d).
+
+    ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding``,
+    ``dilation``, ``groups``, ``bias``, ``padding_mode``, ``device`` and ``dtype`` as in
+    :class:`Conv2d`, each size one int.
+    """
 
     dims = 1
 
@@ -281,7 +303,12 @@ class Conv1d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
-    """torch.nn.Conv3d over (N, C, D, H, W) or (C, D, H, W) input."""
+    """3-D convolution layer over (N, C, D, H, W) or (C, D, H, W) input (torch.nn.Conv3d).
+
+    ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding``,
+    ``dilation``, ``groups``, ``bias``, ``padding_mode``, ``device`` and ``dtype`` as in
+    :class:`Conv2d`, each size an int or a triple.
+    """
 
     dims = 3
 
@@ -328,22 +355,36 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """torch.nn.ConvTranspose1d: weight (in_channels, out_channels/groups, k)."""
+    """Transposed 1-D convolution layer (torch.nn.ConvTranspose1d).
+
+    The weight is (in_channels, out_channels / groups, k). ``in_channels``,
+    ``out_channels``, ``kernel_size``, ``stride``, ``padding``, ``output_padding``,
+    ``groups``, ``bias``, ``dilation``, ``device`` and ``dtype`` as in :class:`Conv2d` and
+    :func:`conv_transpose1d`; ``padding_mode`` must be 'zeros', as in PyTorch.
+    """
 
     dims = 1
 
     def forward(self, input, output_size=None):
+        """The transposed convolution of ``input``, sized ``output_size`` if given (as in torch)."""
         return _conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                  self._output_padding(input, output_size), self.groups,
                                  self.dilation, self)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """torch.nn.ConvTranspose2d: weight (in_channels, out_channels/groups, kH, kW)."""
+    """Transposed 2-D convolution layer (torch.nn.ConvTranspose2d).
+
+    The weight is (in_channels, out_channels / groups, kH, kW). ``in_channels``,
+    ``out_channels``, ``kernel_size``, ``stride``, ``padding``, ``output_padding``,
+    ``groups``, ``bias``, ``dilation``, ``device`` and ``dtype`` as in :class:`Conv2d` and
+    :func:`conv_transpose2d`; ``padding_mode`` must be 'zeros', as in PyTorch.
+    """
 
     dims = 2
 
     def forward(self, input, output_size=None):
+        """The transposed convolution of ``input``, sized ``output_size`` if given (as in torch)."""
         return _conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                  self._output_padding(input, output_size), self.groups,
                                  self.dilation, self)

@@ -14,8 +14,15 @@ def _as_array(v):
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
-    """torch.nn.functional.ctc_loss: log_probs (T, N, C) or (T, C); 'mean' divides each loss by
-    its target length (at least 1), then averages over the batch."""
+    """Connectionist temporal classification loss (torch.nn.functional.ctc_loss).
+
+    ``log_probs`` (T, N, C) or unbatched (T, C) are log-softmax outputs; ``targets`` are
+    class indices, (N, S) padded or 1-D concatenated; ``input_lengths`` and
+    ``target_lengths`` (N,) give each sequence's lengths; ``blank`` is the blank class.
+    ``reduction`` 'mean' divides each loss by its target length (at least 1) and averages
+    over the batch, 'sum' adds, 'none' keeps (N,). ``zero_infinity`` replaces infinite
+    losses (impossible alignments) and their gradients by 0.
+    """
     reduction = _reduction(None, None, reduction)
     if log_probs.dim() == 2:      # unbatched: one sequence
         lp = unsqueeze(log_probs, 1)
@@ -35,12 +42,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 
 class CTCLoss(_Loss):
-    """torch.nn.CTCLoss: the connectionist temporal classification loss."""
+    """Module computing :func:`ctc_loss` (torch.nn.CTCLoss).
+
+    ``blank`` is the blank class index, ``reduction`` is 'none', 'mean' or 'sum', and
+    ``zero_infinity`` zeroes infinite losses and their gradients.
+    """
 
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
+        """The loss of ``log_probs`` against ``targets`` (``input_lengths``, ``target_lengths``)."""
         return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                         self.reduction, self.zero_infinity)

@@ -9,8 +9,12 @@ def _check(p):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """torch.nn.functional.dropout: zero each entry with probability p and scale the rest by
-    1/(1-p) when training; the identity otherwise. Masks come from tapegrad's generator."""
+    """Zero each entry of ``input`` with probability ``p``, scaling the rest by 1/(1-p).
+
+    Mirrors torch.nn.functional.dropout: only when ``training``, else the identity;
+    ``inplace=True`` multiplies ``input`` in place. Masks come from tapegrad's generator, so
+    they differ from PyTorch's for the same seed.
+    """
     _check(p)
     if not training or p == 0:
         return input
@@ -24,7 +28,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 class Dropout(Module):
-    """torch.nn.Dropout: dropout in training mode, the identity in eval mode."""
+    """Module applying :func:`dropout` in training mode, the identity in eval mode (nn.Dropout).
+
+    ``p`` is the probability of zeroing an entry; ``inplace=True`` overwrites the input.
+    """
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()

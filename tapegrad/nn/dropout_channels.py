@@ -26,7 +26,11 @@ def _feature_dropout(input, p, training, inplace, batched):
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """torch.nn.functional.dropout1d: channel dropout of (N, C, L) or (C, L) input."""
+    """Channel dropout of (N, C, L) or (C, L) ``input`` (torch.nn.functional.dropout1d).
+
+    When ``training``, each whole channel is zeroed with probability ``p`` and the rest are
+    scaled by 1/(1-p); ``inplace=True`` writes into ``input``.
+    """
     _check(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
@@ -37,8 +41,12 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """torch.nn.functional.dropout2d: channel dropout of (N, C, H, W) input (3-D input is
-    read as (N, C, L), with PyTorch's warning)."""
+    """Channel dropout of (N, C, H, W) ``input`` (torch.nn.functional.dropout2d).
+
+    3-D input is read as (N, C, L), with PyTorch's warning. When ``training``, each whole
+    channel is zeroed with probability ``p`` and the rest are scaled by 1/(1-p);
+    ``inplace=True`` writes into ``input``.
+    """
     _check(p)
     if input.ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
@@ -55,7 +63,11 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """torch.nn.functional.dropout3d: channel dropout of (N, C, D, H, W) or (C, D, H, W)."""
+    """Channel dropout of (N, C, D, H, W) or (C, D, H, W) ``input`` (functional.dropout3d).
+
+    When ``training``, each whole channel is zeroed with probability ``p`` and the rest are
+    scaled by 1/(1-p); ``inplace=True`` writes into ``input``.
+    """
     _check(p)
     if input.ndim not in (4, 5):
         warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
@@ -77,21 +89,30 @@ class _DropoutNd(Module):
 
 
 class Dropout1d(_DropoutNd):
-    """torch.nn.Dropout1d."""
+    """Module applying :func:`dropout1d` in training mode (torch.nn.Dropout1d).
+
+    ``p`` is the probability of zeroing a channel; ``inplace=True`` overwrites the input.
+    """
 
     def forward(self, input):
         return dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
-    """torch.nn.Dropout2d."""
+    """Module applying :func:`dropout2d` in training mode (torch.nn.Dropout2d).
+
+    ``p`` is the probability of zeroing a channel; ``inplace=True`` overwrites the input.
+    """
 
     def forward(self, input):
         return dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
-    """torch.nn.Dropout3d."""
+    """Module applying :func:`dropout3d` in training mode (torch.nn.Dropout3d).
+
+    ``p`` is the probability of zeroing a channel; ``inplace=True`` overwrites the input.
+    """
 
     def forward(self, input):
         return dropout3d(input, self.p, self.training, self.inplace)

@@ -25,7 +25,7 @@ def _indices(input, op):
 
 def _renorm_rows(weight, rows, max_norm, norm_type):
     """Scale the rows of weight that `rows` uses down to norm max_norm, in place (PyTorch's
-    embedding_renorm_)."""
+    ``embedding_renorm_``)."""
     w = weight._data
     rows = np.unique(rows)
     norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
@@ -74,9 +74,14 @@ def _sparse_lookup(weight, idx, padding_idx):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """torch.nn.functional.embedding: rows of weight at the integer indices of input. The
-    padding_idx row gets no gradient; with sparse=True, weight.grad is a SparseGrad (the used
-    rows only), which optim.SGD and optim.SparseAdam consume."""
+    """The rows of ``weight`` (V, D) at the integer indices ``input`` (...): a (..., D) tensor.
+
+    Mirrors torch.nn.functional.embedding. Entries equal to ``padding_idx`` get no gradient;
+    with ``max_norm``, the rows used are first renormalised in place to at most that
+    ``norm_type``-norm; ``scale_grad_by_freq`` divides each row's gradient by its count in
+    ``input``. With ``sparse=True``, weight.grad is a SparseGrad (the used rows only), which
+    optim.SGD and optim.SparseAdam consume.
+    """
     idx = _indices(input, "embedding")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -105,7 +110,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 
 def one_hot(tensor, num_classes=-1):
-    """torch.nn.functional.one_hot: int64 (..., num_classes), 1 at each index."""
+    """One-hot encoding of the int64 indices ``tensor`` (...): int64 (..., num_classes).
+
+    Mirrors torch.nn.functional.one_hot; ``num_classes=-1`` uses the largest index plus one.
+    """
     a = _indices(tensor, "one_hot")
     if a.size and a.min() < 0:
         raise RuntimeError("one_hot: Class values must be non-negative.")
@@ -120,7 +128,13 @@ def one_hot(tensor, num_classes=-1):
 
 
 class Embedding(Module):
-    """torch.nn.Embedding: a lookup table of num_embeddings vectors (initialised N(0, 1))."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (torch.nn.Embedding).
+
+    The weight is drawn from N(0, 1), with the ``padding_idx`` row (if any) zeroed and kept
+    out of the gradient; ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` and ``sparse``
+    as in :func:`embedding`. ``dtype`` sets the weight's dtype (``device`` is accepted as in
+    torch).
+    """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
@@ -144,6 +158,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):
+        """Redraw the weight from N(0, 1), zeroing the padding_idx row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
@@ -156,7 +171,12 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
                         norm_type=2.0, scale_grad_by_freq=False, sparse=False):
-        """An Embedding around the given 2-D weights (frozen by default)."""
+        """An Embedding whose weight is the 2-D tensor ``embeddings`` (V, D).
+
+        The weight requires no gradient if ``freeze`` (the default); ``padding_idx``,
+        ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` and ``sparse`` as in the
+        constructor.
+        """
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape

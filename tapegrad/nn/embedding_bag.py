@@ -47,8 +47,15 @@ def _bags(idx, offsets, include_last_offset, op):
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                   scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
                   include_last_offset=False, padding_idx=None):
-    """torch.nn.functional.embedding_bag: (bags, embedding_dim); entries equal to padding_idx
-    are left out of their bag, and an empty bag gives zeros."""
+    """Sums, means or maxima of bags of rows of ``weight``: a (bags, D) tensor.
+
+    Mirrors torch.nn.functional.embedding_bag. ``input`` is (B, N) (B bags of N indices) or
+    1-D with ``offsets`` giving each bag's start (``include_last_offset``: the last offset
+    ends the last bag). ``mode`` is 'sum', 'mean' or 'max'; ``per_sample_weights`` (mode
+    'sum' only) weighs each index. Entries equal to ``padding_idx`` are left out of their bag
+    and an empty bag gives zeros. ``max_norm``, ``norm_type`` and ``scale_grad_by_freq`` as
+    in :func:`embedding`; ``sparse`` is accepted for compatibility (the gradient is dense).
+    """
     op = "embedding_bag"
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
@@ -105,7 +112,12 @@ def _bag_max(weight, flat, bag, B):
 
 
 class EmbeddingBag(Module):
-    """torch.nn.EmbeddingBag: an Embedding whose rows are summed, averaged or maxed per bag."""
+    """An Embedding whose rows are summed, averaged or maxed per bag (torch.nn.EmbeddingBag).
+
+    ``num_embeddings`` vectors of size ``embedding_dim``, drawn from N(0, 1); ``max_norm``,
+    ``norm_type``, ``scale_grad_by_freq``, ``mode``, ``sparse``, ``include_last_offset`` and
+    ``padding_idx`` as in :func:`embedding_bag`. ``device`` and ``dtype`` place the weight.
+    """
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
@@ -131,12 +143,14 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight)
 
     def reset_parameters(self):
+        """Redraw the weight from N(0, 1), zeroing the padding_idx row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
                 self.weight[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None):
+        """Reduce the bags of ``input`` (with ``offsets`` and ``per_sample_weights``)."""
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
                              self.scale_grad_by_freq, self.mode, self.sparse,
                              per_sample_weights, self.include_last_offset, self.padding_idx)
@@ -145,7 +159,12 @@ class EmbeddingBag(Module):
     def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
                         scale_grad_by_freq=False, mode="mean", sparse=False,
                         include_last_offset=False, padding_idx=None):
-        """An EmbeddingBag around the given 2-D weights (frozen by default)."""
+        """An EmbeddingBag whose weight is the 2-D tensor ``embeddings`` (V, D).
+
+        The weight requires no gradient if ``freeze`` (the default); ``max_norm``,
+        ``norm_type``, ``scale_grad_by_freq``, ``mode``, ``sparse``, ``include_last_offset``
+        and ``padding_idx`` as in the constructor.
+        """
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape

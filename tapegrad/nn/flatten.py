@@ -4,7 +4,11 @@ from .module import Module
 
 
 class Flatten(Module):
-    """torch.nn.Flatten: merge dims start_dim..end_dim (by default all but the batch dim)."""
+    """Merge dims ``start_dim`` .. ``end_dim`` into one (torch.nn.Flatten).
+
+    By default every dim but the first (the batch dim) is merged: (N, C, H, W) becomes
+    (N, C H W).
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -18,7 +22,11 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """torch.nn.Unflatten: split dim `dim` into `unflattened_size`."""
+    """Split dim ``dim`` into the shape ``unflattened_size`` (torch.nn.Unflatten).
+
+    ``unflattened_size`` is a tuple or list of ints whose product is the size of ``dim``
+    (one entry may be -1).
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

@@ -39,8 +39,11 @@ def _block_index(blocks, kernel, dilation, stride):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """torch.nn.functional.unfold: the sliding blocks of (N, C, H, W) or (C, H, W) input as
-    (N, C kh kw, L) columns."""
+    """The sliding blocks of (N, C, H, W) or (C, H, W) ``input`` as columns (functional.unfold).
+
+    The result is (N, C kh kw, L), L the number of blocks; ``kernel_size`` (kh, kw),
+    ``dilation``, ``padding`` (zeros) and ``stride`` are ints or pairs, as in conv2d.
+    """
     if input.ndim not in (3, 4):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
                            f"{input.ndim}D)")
@@ -61,8 +64,12 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """torch.nn.functional.fold: (N, C kh kw, L) or (C kh kw, L) columns summed back into
-    (N, C, *output_size) images (the adjoint of unfold)."""
+    """Sum (N, C kh kw, L) or (C kh kw, L) columns back into images (torch.nn.functional.fold).
+
+    The adjoint of :func:`unfold`: ``input`` holds L blocks, the result is (N, C, H, W) with
+    (H, W) = ``output_size``; ``kernel_size``, ``dilation``, ``padding`` and ``stride`` as
+    in unfold.
+    """
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
                            f"supported (got {input.ndim}D)")
@@ -93,7 +100,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 class Unfold(Module):
-    """torch.nn.Unfold."""
+    """Module applying :func:`unfold` (torch.nn.Unfold).
+
+    ``kernel_size``, ``dilation``, ``padding`` and ``stride`` as there.
+    """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
@@ -109,7 +119,10 @@ class Unfold(Module):
 
 
 class Fold(Module):
-    """torch.nn.Fold."""
+    """Module applying :func:`fold` (torch.nn.Fold).
+
+    ``output_size``, ``kernel_size``, ``dilation``, ``padding`` and ``stride`` as there.
+    """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()

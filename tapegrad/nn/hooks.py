@@ -36,7 +36,7 @@ def add_hook(hooks, with_kwargs_set, hook, prepend, with_kwargs):
 
 
 def call_with_hooks(module, args, kwargs):
-    """module(*args, **kwargs) when it has hooks: pre-hooks may replace the arguments, forward
+    """``module(*args, **kwargs)`` when it has hooks: pre-hooks may replace the arguments, forward
     runs, then forward hooks may replace the output."""
     for hid, hook in list(module._forward_pre_hooks.items()):
         if hid in module._forward_pre_hooks_with_kwargs:

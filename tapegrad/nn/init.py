@@ -17,7 +17,11 @@ _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_tra
 
 
 def calculate_gain(nonlinearity, param=None):
-    """torch.nn.init.calculate_gain: the recommended std multiplier after a nonlinearity."""
+    """The recommended std multiplier (gain) after a nonlinearity (torch.nn.init.calculate_gain).
+
+    ``nonlinearity`` is a name such as 'linear', 'conv2d', 'sigmoid', 'tanh', 'relu',
+    'leaky_relu' or 'selu'; ``param`` is leaky_relu's negative slope (default 0.01).
+    """
     if nonlinearity in _LINEAR:
         return 1
     if nonlinearity == "tanh":
@@ -61,54 +65,75 @@ def _write(t, values):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
+    """Fill ``tensor`` in place with draws from U(a, b) and return it (``torch.nn.init.uniform_``).
+
+    ``a`` and ``b`` are the bounds; ``generator`` is an optional random generator.
+    """
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2)."""
+    """Fill ``tensor`` in place with draws from N(mean, std^2) and return it (``nn.init.normal_``).
+
+    ``mean`` and ``std`` set the distribution; ``generator`` is an optional random generator.
+    """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) truncated to [a, b] (by inverting the normal CDF)."""
+    """Fill ``tensor`` in place with N(mean, std^2) truncated to [a, b] (``nn.init.trunc_normal_``).
+
+    Drawn by inverting the normal CDF; ``a`` and ``b`` are absolute bounds (not in stds),
+    ``mean`` and ``std`` describe the untruncated normal; ``generator`` is an optional
+    random generator.
+    """
     lo, hi = special.ndtr((a - mean) / std), special.ndtr((b - mean) / std)
     u = numpy_rng(generator).uniform(lo, hi, tuple(tensor.shape))
     return _write(tensor, np.clip(mean + std * special.ndtri(u), a, b))
 
 
 def constant_(tensor, val):
-    """Fill with val."""
+    """Fill ``tensor`` in place with the number ``val`` and return it (``nn.init.constant_``)."""
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor):
+    """Fill ``tensor`` in place with ones and return it (``torch.nn.init.ones_``)."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` in place with zeros and return it (``torch.nn.init.zeros_``)."""
     return constant_(tensor, 0.0)
 
 
 def eye_(tensor):
-    """Fill a 2-D tensor with the identity (ones on the diagonal)."""
+    """Fill the 2-D ``tensor`` in place with the identity matrix (``torch.nn.init.eye_``)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _write(tensor, np.eye(*tensor.shape))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform init of ``tensor``: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    Mirrors ``torch.nn.init.xavier_uniform_``; ``tensor`` needs at least 2 dims, ``gain`` scales
+    the bound and ``generator`` is an optional random generator.
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot normal init of ``tensor``: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    Mirrors ``torch.nn.init.xavier_normal_``; ``tensor`` needs at least 2 dims, ``gain`` scales
+    the std and ``generator`` is an optional random generator.
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
@@ -121,7 +146,12 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """He uniform: U(-b, b), b = gain * sqrt(3 / fan)."""
+    """He (Kaiming) uniform init of ``tensor``: U(-b, b), b = gain * sqrt(3 / fan).
+
+    Mirrors ``torch.nn.init.kaiming_uniform_``: ``mode`` 'fan_in' or 'fan_out' picks fan, gain is
+    calculate_gain(``nonlinearity``, ``a``) with ``a`` leaky_relu's negative slope;
+    ``generator`` is an optional random generator. A zero-element tensor is left as is.
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
@@ -130,7 +160,12 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """He normal: N(0, std^2), std = gain / sqrt(fan)."""
+    """He (Kaiming) normal init of ``tensor``: N(0, std^2), std = gain / sqrt(fan).
+
+    Mirrors ``torch.nn.init.kaiming_normal_``: ``mode`` 'fan_in' or 'fan_out' picks fan, gain is
+    calculate_gain(``nonlinearity``, ``a``) with ``a`` leaky_relu's negative slope;
+    ``generator`` is an optional random generator.
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
@@ -138,8 +173,12 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def orthogonal_(tensor, gain=1, generator=None):
-    """torch.nn.init.orthogonal_: a (semi-)orthogonal matrix from the QR of a Gaussian one (R's
-    diagonal made positive, so Q is Haar-distributed), reshaped to the tensor's shape."""
+    """Fill ``tensor`` (2 or more dims) with a (semi-)orthogonal matrix times ``gain``.
+
+    Mirrors ``torch.nn.init.orthogonal_``: the Q of the QR of a Gaussian matrix (R's diagonal made
+    positive, so Q is Haar-distributed), of shape (rows, numel / rows), reshaped to the
+    tensor's shape. ``generator`` is an optional random generator.
+    """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -157,7 +196,11 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
-    """torch.nn.init.sparse_: N(0, std^2), then ceil(sparsity * rows) random zeros per column."""
+    """Fill the 2-D ``tensor`` with N(0, std^2), then zero a fraction of each column.
+
+    Mirrors ``torch.nn.init.sparse_``: ceil(``sparsity`` * rows) random entries per column become
+    0; ``std`` is the normal's std and ``generator`` an optional random generator.
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
@@ -170,8 +213,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 
 def dirac_(tensor, groups=1):
-    """torch.nn.init.dirac_: a 3-5-d conv weight that passes each input channel through (per
-    group), keeping as many channels as the smaller of in and out."""
+    """Fill a 3-, 4- or 5-d conv weight ``tensor`` so the conv is the identity (``nn.init.dirac_``).
+
+    Each input channel passes through to the same output channel within each of ``groups``
+    groups, keeping as many channels as the smaller of in and out.
+    """
     if tensor.dim() not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     sizes = tuple(tensor.shape)

@@ -7,9 +7,13 @@ from .parameter import Parameter
 
 
 class LazyLinear(Linear):
-    """torch.nn.LazyLinear: weight and bias are empty placeholders until the first call, which
-    gives them their shapes (in place: optimizers built earlier keep the same Parameters),
-    initialises them as Linear does and turns the module into a Linear."""
+    """A Linear whose in_features the first input sets (torch.nn.LazyLinear).
+
+    The weight and (if ``bias``) the bias are empty placeholders until the first call, which
+    gives them their shapes in place (optimizers built earlier keep the same Parameters),
+    initialises them as Linear does and turns the module into a Linear. ``out_features`` is
+    the output size; ``device`` and ``dtype`` place the parameters.
+    """
 
     cls_to_become = Linear
 
@@ -23,13 +27,14 @@ class LazyLinear(Linear):
             self.register_parameter("bias", None)
 
     def has_uninitialized_params(self):
+        """True: the parameters wait for the first input to get their shapes."""
         return True
 
     def reset_parameters(self):
         """Nothing to initialise before the shapes are known."""
 
     def initialize_parameters(self, input):
-        """Shape the parameters for input's last dim and initialise them (PyTorch's)."""
+        """Shape the parameters for the last dim of ``input`` and initialise them (PyTorch's)."""
         if input.ndim == 0:
             raise RuntimeError(f"{self!r}: expected an input with at least 1 dimension")
         self.in_features = int(input.shape[-1])

@@ -10,7 +10,11 @@ from .parameter import Parameter
 
 
 def linear(input, weight, bias=None):
-    """torch.nn.functional.linear: input @ weight.T + bias (one addmm for a 2-D input)."""
+    """Affine map ``input @ weight.T + bias`` (torch.nn.functional.linear).
+
+    ``input`` is (..., in), ``weight`` (out, in) and the optional ``bias`` (out,); the result
+    is (..., out). A 2-D input runs as one fused addmm.
+    """
     if bias is not None and input.ndim == 2 and weight.ndim == 2:
         return addmm_prim(bias, input, weight, mat2_transposed=True)
     out = matmul(input, weight.T if weight.ndim == 2 else weight)
@@ -18,8 +22,11 @@ def linear(input, weight, bias=None):
 
 
 def reset_weight_and_bias(weight, bias):
-    """PyTorch's default for Linear and Conv layers: kaiming_uniform(a=sqrt(5)) weights, i.e.
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same range."""
+    """Initialise ``weight`` and ``bias`` (or None) as PyTorch's Linear and Conv layers do.
+
+    kaiming_uniform(a=sqrt(5)) weights, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias
+    from the same range.
+    """
     init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
@@ -28,7 +35,7 @@ def reset_weight_and_bias(weight, bias):
 
 
 class Identity(Module):
-    """torch.nn.Identity: returns its input (any constructor arguments are ignored)."""
+    """A module returning its input unchanged (torch.nn.Identity); args and kwargs are ignored."""
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -38,7 +45,12 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """torch.nn.Linear: y = x @ weight.T + bias, weight of shape (out_features, in_features)."""
+    """Affine layer y = x @ weight.T + bias over the last dim (torch.nn.Linear).
+
+    The weight is (``out_features``, ``in_features``) and, if ``bias``, the bias
+    (out_features,), drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch,
+    created on ``device`` with ``dtype``.
+    """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
@@ -52,6 +64,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Redraw weight and bias with PyTorch's default initialisation."""
         reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):

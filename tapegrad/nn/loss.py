@@ -56,13 +56,23 @@ def _pointwise(op, input, target, reduction, weight):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """torch.nn.functional.mse_loss: (input - target)^2, reduced (weighted: sum(w l) / sum(w))."""
+    """Mean squared error, (input - target)^2 elementwise, then reduced (functional.mse_loss).
+
+    ``input`` and ``target`` should have the same shape (else a warning, and they broadcast).
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags, mapped onto it with a warning. An optional ``weight`` of the input's
+    shape scales each term, and 'mean' then gives sum(weight * loss) / sum(weight).
+    """
     return _pointwise(lambda d: d * d, input, target, _reduction(size_average, reduce, reduction),
                       weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """torch.nn.functional.l1_loss: |input - target|, reduced."""
+    """Mean absolute error, abs(input - target) elementwise, then reduced (F.l1_loss).
+
+    ``input``, ``target``, ``reduction``, ``size_average``, ``reduce`` and ``weight`` as in
+    :func:`mse_loss`.
+    """
     return _pointwise(_abs, input, target, _reduction(size_average, reduce, reduction), weight)
 
 
@@ -95,8 +105,14 @@ def _check_weight(weight, n):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
-    """torch.nn.functional.nll_loss: -input[n, target[n]] weighted by weight[target[n]];
-    'mean' divides by the total weight of the targets not equal to ignore_index."""
+    """Negative log-likelihood of class indices: -input[n, target[n]] (functional.nll_loss).
+
+    ``input`` holds log-probabilities of shape (N, C, ...) or (C,); ``target`` holds class
+    indices of shape (N, ...) or (); each term is scaled by ``weight[target[n]]`` (a (C,)
+    tensor, default all ones). Targets equal to ``ignore_index`` contribute 0. ``reduction``
+    'mean' divides by the total weight of the targets kept; ``size_average`` and ``reduce``
+    are PyTorch's deprecated flags for ``reduction``.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     t = _class_targets(input, target, ignore_index, "nll_loss")
     _check_weight(weight, input.shape[1 if input.ndim > 1 else 0])
@@ -114,8 +130,15 @@ def _class_shape(input, n):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
-    """torch.nn.functional.cross_entropy of logits (N, C, ...) or (C,) against class indices or
-    class probabilities, with weight, ignore_index and label_smoothing as in PyTorch."""
+    """Cross entropy of logits against class indices or probabilities (functional.cross_entropy).
+
+    ``input`` holds unnormalised logits of shape (N, C, ...) or (C,). ``target`` is either
+    integer class indices of shape (N, ...) or floating class probabilities of the input's
+    shape. ``weight`` (C,) rescales each class; targets equal to ``ignore_index`` are skipped
+    (index targets only); ``label_smoothing`` in [0, 1] mixes the target with the uniform
+    distribution. ``reduction`` is 'none', 'mean' or 'sum' ('mean' over indices divides by the
+    total weight kept); ``size_average`` and ``reduce`` are the deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -170,7 +193,12 @@ def _same_shape(input, target, message):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
-    """torch.nn.functional.binary_cross_entropy of probabilities; logs clamped at -100."""
+    """Binary cross entropy of probabilities (torch.nn.functional.binary_cross_entropy).
+
+    Computes -(t log(x) + (1 - t) log(1 - x)) for ``input`` x in [0, 1] and ``target`` t of
+    the same shape, with the logs clamped at -100 as in PyTorch. ``weight`` scales each term;
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are deprecated.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     _same_shape(input, target, "Using a target size ({target}) that is different to the input "
                 "size ({input}) is deprecated. Please ensure they have the same size.")
@@ -186,8 +214,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
-    """torch.nn.functional.binary_cross_entropy_with_logits, computed stably:
-    (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)."""
+    """Binary cross entropy of logits, computed stably (as F.binary_cross_entropy_with_logits).
+
+    For ``input`` logits x and ``target`` t of the same shape the loss is
+    (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x). ``pos_weight`` (broadcast along the
+    last dim) weighs the positive examples; ``weight`` scales each term; ``reduction`` is
+    'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are deprecated.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     _same_shape(input, target, "Target size ({target}) must be the same as input size ({input})")
     # softplus(-x) = m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0): no overflow, and the
@@ -217,21 +250,36 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """torch.nn.MSELoss."""
+    """Module computing :func:`mse_loss` (torch.nn.MSELoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target`` (same shape), reduced as configured."""
         return mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """torch.nn.L1Loss."""
+    """Module computing :func:`l1_loss` (torch.nn.L1Loss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target`` (same shape), reduced as configured."""
         return l1_loss(input, target, reduction=self.reduction)
 
 
 class NLLLoss(_WeightedLoss):
-    """torch.nn.NLLLoss."""
+    """Module computing :func:`nll_loss` of log-probabilities and class indices (torch.nn.NLLLoss).
+
+    ``weight`` (C,) rescales each class and is kept as a buffer; ``ignore_index`` marks
+    targets to skip; ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and
+    ``reduce`` are the deprecated flags for it.
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean"):
@@ -239,12 +287,19 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
+        """The loss of log-probabilities ``input`` (N, C, ...) against class indices ``target``."""
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                         reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """torch.nn.CrossEntropyLoss."""
+    """Module computing :func:`cross_entropy` of logits (torch.nn.CrossEntropyLoss).
+
+    ``weight`` (C,) rescales each class and is kept as a buffer; ``ignore_index`` marks
+    targets to skip; ``label_smoothing`` in [0, 1] mixes in the uniform distribution;
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are the
+    deprecated flags for it.
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean", label_smoothing=0.0):
@@ -252,19 +307,30 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
+        """The loss of logits ``input`` (N, C, ...) against ``target`` indices or probabilities."""
         return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                              reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class BCELoss(_WeightedLoss):
-    """torch.nn.BCELoss."""
+    """Module computing :func:`binary_cross_entropy` of probabilities (torch.nn.BCELoss).
+
+    ``weight`` scales each term and is kept as a buffer; ``reduction`` is 'none', 'mean' or
+    'sum'; ``size_average`` and ``reduce`` are the deprecated flags for it.
+    """
 
     def forward(self, input, target):
+        """The loss of probabilities ``input`` against ``target`` (same shape)."""
         return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """torch.nn.BCEWithLogitsLoss."""
+    """Module computing :func:`binary_cross_entropy_with_logits` (torch.nn.BCEWithLogitsLoss).
+
+    ``weight`` scales each term and ``pos_weight`` the positive examples, both kept as
+    buffers; ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are
+    the deprecated flags for it.
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
                  pos_weight=None):
@@ -273,6 +339,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
+        """The loss of logits ``input`` against ``target`` (same shape)."""
         return binary_cross_entropy_with_logits(input, target, self.weight,
                                                 reduction=self.reduction,
                                                 pos_weight=self.pos_weight)

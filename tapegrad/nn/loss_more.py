@@ -32,7 +32,12 @@ def _value_clamped(x, lo):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """torch.nn.functional.smooth_l1_loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta/2."""
+    """Smooth L1 loss of d = input - target: 0.5 d^2 / beta if abs(d) < beta, else abs(d) - beta/2.
+
+    Mirrors torch.nn.functional.smooth_l1_loss (``beta=0`` is plain L1; negative raises).
+    ``input`` and ``target`` share a shape; ``reduction`` is 'none', 'mean' or 'sum';
+    ``size_average`` and ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -46,8 +51,12 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """torch.nn.functional.huber_loss: 0.5 d^2 where |d| < delta, else delta (|d| - delta/2);
-    a weighted 'mean' is mean(w l), as PyTorch's."""
+    """Huber loss of d = input - target: 0.5 d^2 if abs(d) < delta, else delta (abs(d) - delta/2).
+
+    Mirrors torch.nn.functional.huber_loss. ``input`` and ``target`` share a shape;
+    ``reduction`` is 'none', 'mean' or 'sum'; an optional ``weight`` of the input's shape
+    scales each term (a weighted 'mean' is mean(weight * loss), as PyTorch's).
+    """
     reduction = _reduction(None, None, reduction)
 
     def piece(d):
@@ -61,8 +70,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """torch.nn.functional.kl_div of log-probabilities `input` from `target` (probabilities, or
-    log-probabilities with log_target): target (log target - input), 0 where target is 0."""
+    """Kullback-Leibler divergence terms target * (log target - input) (functional.kl_div).
+
+    ``input`` holds log-probabilities; ``target`` holds probabilities, or log-probabilities
+    when ``log_target`` is True; terms where the target is 0 are 0. ``reduction`` is 'none',
+    'sum', 'batchmean' (sum / batch size, the true KL divergence) or 'mean' (sum / numel,
+    with PyTorch's warning); ``size_average`` and ``reduce`` are the deprecated flags for it.
+    """
     if size_average is not None or reduce is not None:
         reduction = _reduction(size_average, reduce, None)
     elif reduction == "mean":
@@ -84,7 +98,12 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
-    """torch.nn.functional.margin_ranking_loss: max(0, -y (x1 - x2) + margin)."""
+    """Ranking loss max(0, -target * (input1 - input2) + margin) (functional.margin_ranking_loss).
+
+    ``target`` holds 1 where ``input1`` should rank higher and -1 where ``input2`` should; all
+    three have the same number of dims. ``reduction`` is 'none', 'mean' or 'sum';
+    ``size_average`` and ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
@@ -94,14 +113,20 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """torch.nn.functional.pairwise_distance: the p-norm of x1 - x2 + eps over the last dim."""
+    """The ``p``-norm of ``x1 - x2 + eps`` over the last dim (functional.pairwise_distance).
+
+    ``x1`` and ``x2`` broadcast; ``keepdim=True`` keeps the reduced dim with size 1.
+    """
     last = max(x1.ndim, x2.ndim) - 1
     return norm(x1 - x2 + eps, p, last, keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """torch.nn.functional.cosine_similarity: sum(x1/|x1| * x2/|x2|) over dim, each norm at
-    least eps (PyTorch normalises first, which keeps the result within [-1, 1])."""
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (functional.cosine_similarity).
+
+    Computes sum(x1/norm(x1) * x2/norm(x2)) over ``dim`` after broadcasting, each norm clamped below
+    at ``eps``; normalising first, as PyTorch does, keeps the result within [-1, 1].
+    """
     shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))   # norms of the broadcast
     x1, x2 = broadcast_to(x1, shape), broadcast_to(x2, shape)
     n1 = _value_clamped(norm(x1, 2, dim, True), eps)
@@ -111,8 +136,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
-    """torch.nn.functional.triplet_margin_loss: max(d(a, p) - d(a, n) + margin, 0), with d the
-    pairwise distance (and d(a, n) = min(d(a, n), d(p, n)) with swap)."""
+    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) (torch.nn.functional.triplet_margin_loss).
+
+    d is :func:`pairwise_distance` with norm ``p`` and ``eps`` between ``anchor`` a,
+    ``positive`` p and ``negative`` n (same number of dims); with ``swap`` d(a, n) becomes
+    min(d(a, n), d(p, n)). ``margin`` is the wanted gap; ``reduction`` is 'none', 'mean' or
+    'sum'; ``size_average`` and ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
     if not a == pd == nd:
@@ -128,8 +158,13 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
-    """torch.nn.functional.cosine_embedding_loss: 1 - cos where y = 1, max(0, cos - margin)
-    where y = -1 (cos with 1e-12 added to each squared norm, as PyTorch's)."""
+    """Embedding loss: 1 - cos where target is 1, max(0, cos - margin) where it is -1.
+
+    Mirrors torch.nn.functional.cosine_embedding_loss: cos is the cosine similarity of
+    ``input1`` and ``input2`` (1-d, or 2-d (N, D) with a (N,) ``target``), with 1e-12 added to
+    each squared norm as PyTorch does. ``reduction`` is 'none', 'mean' or 'sum';
+    ``size_average`` and ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     if target.ndim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -148,8 +183,14 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
-    """torch.nn.functional.poisson_nll_loss: exp(x) - t x (or x - t log(x + eps)), plus
-    Stirling's t log t - t + log(2 pi t)/2 where t > 1 when full."""
+    """Poisson negative log-likelihood of ``target`` t given rate ``input`` x.
+
+    Mirrors torch.nn.functional.poisson_nll_loss.
+
+    With ``log_input`` (x is the log-rate) the terms are exp(x) - t x, else x - t log(x + eps).
+    ``full`` adds Stirling's t log t - t + log(2 pi t)/2 where t > 1. ``reduction`` is 'none',
+    'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     loss = exp(input) - target * input if log_input else input - target * log(input + eps)
     if full:
@@ -160,8 +201,14 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    """torch.nn.functional.gaussian_nll_loss: (log var + (input - target)^2 / var) / 2, var
-    clamped at eps (value only); var may be one dim short of input or have one dim of 1."""
+    """Gaussian negative log-likelihood (log var + (input - target)^2 / var) / 2.
+
+    Mirrors torch.nn.functional.gaussian_nll_loss: ``input`` is the mean, ``target`` the
+    sample and ``var`` the (non-negative) variance, a number or a tensor of the input's shape,
+    one dim short of it, or with one dim of size 1. ``var`` is clamped below at ``eps`` (value
+    only, the gradient passes through); ``full`` adds log(2 pi) / 2; ``reduction`` is 'none',
+    'mean' or 'sum'.
+    """
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("var has negative entry/entries")
@@ -187,8 +234,13 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction="mean"):
-    """torch.nn.functional.multilabel_soft_margin_loss: the mean over classes (last dim) of
-    -(t log sigmoid(x) + (1 - t) log sigmoid(-x)), times weight."""
+    """Multi-label one-versus-all logistic loss (torch.nn.functional.multilabel_soft_margin_loss).
+
+    The mean over classes (the last dim of ``input``) of
+    -(t log sigmoid(x) + (1 - t) log sigmoid(-x)) with t the 0/1 ``target``, each class term
+    scaled by ``weight``. ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and
+    ``reduce`` are PyTorch's deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     loss = target * _softplus(-input) + (1 - target) * _softplus(input)
     if weight is not None:
@@ -199,8 +251,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
-    """torch.nn.functional.hinge_embedding_loss: x where y = 1, max(0, margin - x) where y = -1
-    (both terms where y is neither, as PyTorch)."""
+    """Hinge embedding loss: x where y = 1, max(0, margin - x) where y = -1.
+
+    Mirrors torch.nn.functional.hinge_embedding_loss for distances ``input`` x and labels
+    ``target`` y (both terms where y is neither, as PyTorch). ``margin`` is the hinge;
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     y = target._data if isinstance(target, Tensor) else np.asarray(target)
     loss = where(y != 1, clamp(margin - input, min=0), 0.0) + where(y != -1, input, 0.0)
@@ -208,35 +265,53 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """torch.nn.functional.soft_margin_loss: log(1 + exp(-y x)) (computed without overflow)."""
+    """Two-class logistic loss log(1 + exp(-y x)), computed without overflow.
+
+    Mirrors torch.nn.functional.soft_margin_loss for ``input`` x and ``target`` y in {1, -1}.
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(_softplus(-input * target), reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """torch.nn.SmoothL1Loss."""
+    """Module computing :func:`smooth_l1_loss` with threshold ``beta`` (torch.nn.SmoothL1Loss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target`` (same shape), reduced as configured."""
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
-    """torch.nn.HuberLoss."""
+    """Module computing :func:`huber_loss` with threshold ``delta`` (torch.nn.HuberLoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'.
+    """
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target`` (same shape), reduced as configured."""
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class KLDivLoss(_Loss):
-    """torch.nn.KLDivLoss ('batchmean' as well as none/mean/sum)."""
+    """Module computing :func:`kl_div` of log-probabilities (torch.nn.KLDivLoss).
+
+    ``reduction`` is 'none', 'mean', 'sum' or 'batchmean'; ``log_target`` says the target
+    holds log-probabilities; ``size_average`` and ``reduce`` are the deprecated flags.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         Module.__init__(self)
@@ -245,23 +320,34 @@ class KLDivLoss(_Loss):
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input, target):
+        """The divergence of log-probabilities ``input`` from ``target``, reduced as configured."""
         return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class MarginRankingLoss(_Loss):
-    """torch.nn.MarginRankingLoss."""
+    """Module computing :func:`margin_ranking_loss` with ``margin`` (torch.nn.MarginRankingLoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        """The loss of ranking ``input1`` against ``input2`` with labels ``target`` (1 or -1)."""
         return margin_ranking_loss(input1, input2, target, self.margin,
                                    reduction=self.reduction)
 
 
 class TripletMarginLoss(_Loss):
-    """torch.nn.TripletMarginLoss."""
+    """Module computing :func:`triplet_margin_loss` (torch.nn.TripletMarginLoss).
+
+    ``margin`` (> 0) is the wanted gap, ``p`` the norm and ``eps`` the offset of the pairwise
+    distance, ``swap`` uses the positive-negative distance when smaller. ``reduction`` is
+    'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are the deprecated flags for it.
+    """
 
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
                  reduce=None, reduction="mean"):
@@ -272,24 +358,35 @@ class TripletMarginLoss(_Loss):
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor, positive, negative):
+        """The loss of the triplets (``anchor``, ``positive``, ``negative``)."""
         return triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps,
                                    self.swap, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_Loss):
-    """torch.nn.CosineEmbeddingLoss."""
+    """Module computing :func:`cosine_embedding_loss` with ``margin`` (nn.CosineEmbeddingLoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        """The loss of ``input1`` and ``input2`` with labels ``target`` (1 similar, -1 not)."""
         return cosine_embedding_loss(input1, input2, target, self.margin,
                                      reduction=self.reduction)
 
 
 class PoissonNLLLoss(_Loss):
-    """torch.nn.PoissonNLLLoss."""
+    """Module computing :func:`poisson_nll_loss` (torch.nn.PoissonNLLLoss).
+
+    ``log_input`` says the input is a log-rate, ``full`` adds Stirling's term and ``eps``
+    guards log(0). ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce``
+    are PyTorch's deprecated flags for it.
+    """
 
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                  reduction="mean"):
@@ -297,63 +394,92 @@ class PoissonNLLLoss(_Loss):
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):
+        """The loss of (log-)rates ``log_input`` against counts ``target``."""
         return poisson_nll_loss(log_input, target, self.log_input, self.full, eps=self.eps,
                                 reduction=self.reduction)
 
 
 class GaussianNLLLoss(_Loss):
-    """torch.nn.GaussianNLLLoss."""
+    """Module computing :func:`gaussian_nll_loss` of (input, target, var) (nn.GaussianNLLLoss).
+
+    Keyword-only: ``full`` adds the constant term, ``eps`` clamps the variance, and
+    ``reduction`` is 'none', 'mean' or 'sum'.
+    """
 
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
+        """The loss of means ``input`` against ``target`` with variances ``var``."""
         return gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """torch.nn.MultiLabelSoftMarginLoss."""
+    """Module computing :func:`multilabel_soft_margin_loss` (torch.nn.MultiLabelSoftMarginLoss).
+
+    ``weight`` (C,) scales each class and is kept as a buffer; ``reduction`` is 'none',
+    'mean' or 'sum'; ``size_average`` and ``reduce`` are the deprecated flags for it.
+    """
 
     def forward(self, input, target):
+        """The loss of logits ``input`` (N, C) against 0/1 labels ``target`` (N, C)."""
         return multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):
-    """torch.nn.HingeEmbeddingLoss."""
+    """Module computing :func:`hinge_embedding_loss` with ``margin`` (torch.nn.HingeEmbeddingLoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input, target):
+        """The loss of distances ``input`` with labels ``target`` (1 or -1)."""
         return hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class SoftMarginLoss(_Loss):
-    """torch.nn.SoftMarginLoss."""
+    """Module computing :func:`soft_margin_loss` (torch.nn.SoftMarginLoss).
+
+    ``reduction`` is 'none', 'mean' or 'sum'; ``size_average`` and ``reduce`` are PyTorch's
+    deprecated flags for it.
+    """
 
     def forward(self, input, target):
+        """The loss of ``input`` against labels ``target`` (1 or -1)."""
         return soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class CosineSimilarity(Module):
-    """torch.nn.CosineSimilarity."""
+    """Module computing :func:`cosine_similarity` along ``dim`` (torch.nn.CosineSimilarity).
+
+    Each norm is clamped below at ``eps``.
+    """
 
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
         self.dim, self.eps = dim, eps
 
     def forward(self, x1, x2):
+        """The cosine similarity of ``x1`` and ``x2`` along the configured dim."""
         return cosine_similarity(x1, x2, self.dim, self.eps)
 
 
 class PairwiseDistance(Module):
-    """torch.nn.PairwiseDistance."""
+    """Module computing :func:`pairwise_distance` (torch.nn.PairwiseDistance).
+
+    ``p`` is the norm, ``eps`` is added to the difference, ``keepdim`` keeps the last dim.
+    """
 
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
     def forward(self, x1, x2):
+        """The distance between ``x1`` and ``x2`` over their last dim."""
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

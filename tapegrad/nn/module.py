@@ -31,8 +31,12 @@ def _check_name(name, kind, module):
 
 
 class Module:
-    """Base class of every layer and model (torch.nn.Module): subclasses assign Parameters,
-    Modules and buffers as attributes in `__init__` and define `forward`."""
+    """Base class of every layer and model (torch.nn.Module).
+
+    Subclasses call ``super().__init__()``, assign Parameters, Modules and buffers as
+    attributes in their own ``__init__``, and define :meth:`forward`; calling the module runs
+    forward with its hooks. The base constructor takes no args or kwargs (TypeError if given).
+    """
 
     _version = 1
 
@@ -52,6 +56,11 @@ class Module:
         d["_forward_pre_hooks_with_kwargs"] = set()
 
     def forward(self, *args, **kwargs):
+        """Compute the module's output from ``input`` (whatever args and kwargs it takes).
+
+        Every layer overrides it; call the module itself (``module(input)``) rather than
+        forward, so that hooks run. The base class raises NotImplementedError.
+        """
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   "\"forward\" function")
 
@@ -114,7 +123,10 @@ class Module:
         return sorted(k for k in keys if not k[0].isdigit())
 
     def register_parameter(self, name, param):
-        """Add a parameter (a Parameter, or None for an absent one) under `name`."""
+        """Add ``param`` (a Parameter, or None for an absent one) under ``name``.
+
+        A non-leaf tensor or anything but a Parameter raises, as in PyTorch.
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name(name, "parameter", self)
@@ -127,8 +139,11 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Add a buffer: state that is not learned (running statistics); non-persistent
-        buffers are left out of `state_dict`."""
+        """Add ``tensor`` (or None) as a buffer under ``name``: state that is not learned.
+
+        Buffers (running statistics, masks) move with :meth:`to` and are saved in
+        :meth:`state_dict` unless ``persistent`` is False.
+        """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         _check_name(name, "buffer", self)
@@ -142,7 +157,7 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
-        """Add a child module (or None) under `name`."""
+        """Add the child ``module`` (or None) under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(name, "module", self)
@@ -151,7 +166,7 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
-        """The submodule at a dotted path such as 'layer1.0.conv1' ('' is self)."""
+        """The submodule at the dotted path ``target``, such as 'layer1.0.conv1' ('' is self)."""
         module = self
         for item in target.split(".") if target else ():
             if item not in module._modules:
@@ -160,6 +175,7 @@ class Module:
         return module
 
     def get_parameter(self, target):
+        """The parameter at the dotted path ``target``, such as 'layer1.0.conv1.weight'."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._parameters:
@@ -167,6 +183,7 @@ class Module:
         return module._parameters[name]
 
     def get_buffer(self, target):
+        """The buffer at the dotted path ``target``, such as 'bn1.running_mean'."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._buffers:
@@ -175,7 +192,11 @@ class Module:
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """(dotted name, module) for self and every descendant, depth first, each once."""
+        """Yield (dotted name, module) for self and every descendant, depth first.
+
+        Names start with ``prefix``; with ``remove_duplicate`` a module reached twice is
+        yielded once; ``memo`` is the set of ids already seen (used by the recursion).
+        """
         if memo is None:
             memo = set()
         if id(self) in memo:
@@ -189,10 +210,12 @@ class Module:
                                                 remove_duplicate)
 
     def modules(self):
+        """Yield self and every descendant module, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        """Yield (name, module) for each direct child, each once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -200,6 +223,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """Yield each direct child module, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -215,33 +239,55 @@ class Module:
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield (dotted name, parameter) for every parameter, each once.
+
+        Descendants' parameters are included if ``recurse``; names start with ``prefix``; with
+        ``remove_duplicate`` a shared parameter appears once.
+        """
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Yield every parameter (of descendants too if ``recurse``), each once, in order."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield (dotted name, buffer) for every buffer, each once.
+
+        Descendants' buffers are included if ``recurse``; names start with ``prefix``; with
+        ``remove_duplicate`` a shared buffer appears once.
+        """
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Yield every buffer (of descendants too if ``recurse``), each once, in order."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # ---- state -------------------------------------------------------------------------------
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers by dotted name, in registration order
-        (detached unless keep_vars), as PyTorch's `state_dict`."""
+        """Parameters and persistent buffers by dotted name, in registration order.
+
+        As PyTorch's: the tensors are detached unless ``keep_vars``; names start with
+        ``prefix``; entries go into ``destination`` (an OrderedDict) if given.
+        """
         return save_state(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy tensors from `state_dict` into the parameters and buffers of the same names;
-        all or nothing (see nn/state_dict.py). Returns (missing_keys, unexpected_keys)."""
+        """Copy the tensors of ``state_dict`` into the parameters and buffers of the same names.
+
+        All or nothing (see nn/state_dict.py): with ``strict``, missing or unexpected keys
+        raise; with ``assign``, the tensors are assigned instead of copied into the existing
+        ones. Returns (missing_keys, unexpected_keys).
+        """
         return load_state(self, state_dict, strict, assign)
 
     # ---- modes and gradients -----------------------------------------------------------------
     def train(self, mode=True):
-        """Set training mode (dropout active, batch norm on batch statistics) recursively."""
+        """Set training mode to ``mode`` (dropout active, batch norm on batch statistics).
+
+        Applies to every descendant; returns self.
+        """
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -250,15 +296,17 @@ class Module:
         return self
 
     def eval(self):
+        """Set evaluation mode, ``train(False)``, recursively; returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (to freeze or unfreeze); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Reset the parameters' gradients: to None (the default) or to zeros in place."""
+        """Reset the parameters' gradients: to None if ``set_to_none`` (default), else to 0."""
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
@@ -272,7 +320,7 @@ class Module:
                     g.zero_()
 
     def apply(self, fn):
-        """Call fn on every submodule (children first) and on self; returns self."""
+        """Call ``fn`` on every submodule (children first) and on self; returns self."""
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -291,8 +339,12 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """`to(dtype)`, `to(device)`, `to(tensor)`, `to(device, dtype)`: floating point
-        parameters and buffers take the dtype; only the CPU exists."""
+        """Move and/or cast the parameters and buffers in place; returns self.
+
+        Called as ``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)`` (args),
+        or with ``device=`` / ``dtype=`` kwargs: floating point parameters and buffers take the
+        dtype (the same tensor objects are kept, so optimizers stay valid); only the CPU exists.
+        """
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
         kwargs.pop("memory_format", None)
@@ -317,27 +369,32 @@ class Module:
                            else a)
 
     def float(self):
+        """Cast floating point parameters and buffers to float32; returns self."""
         return self.to(dtypes.float32)
 
     def double(self):
+        """Cast floating point parameters and buffers to float64; returns self."""
         return self.to(dtypes.float64)
 
     def half(self):
+        """Cast floating point parameters and buffers to float16; returns self."""
         return self.to(dtypes.float16)
 
     def bfloat16(self):
-        """nn.Module.bfloat16 (needs ml_dtypes, as torch.bfloat16 does)."""
+        """Cast floating point parameters and buffers to bfloat16 (needs ml_dtypes)."""
         return self.to(dtypes.as_dtype("torch.bfloat16"))
 
     def type(self, dst_type):
-        """Cast every parameter and buffer (integer ones included) to dst_type."""
+        """Cast every parameter and buffer (integer ones included) to ``dst_type``."""
         dt = dtypes.as_dtype(dst_type)
         return self._apply(lambda a: a.astype(dt, copy=False))
 
     def cpu(self):
+        """Return self: tapegrad's tensors always live on the CPU."""
         return self
 
     def cuda(self, device=None):
+        """Raise a clear error: tapegrad has no CUDA ``device`` (it runs on NumPy)."""
         Device("cuda")
 
     # ---- calling -----------------------------------------------------------------------------
@@ -347,14 +404,22 @@ class Module:
         return call_with_hooks(self, args, kwargs)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """hook(module, args) runs before forward; a returned value replaces args (with
-        with_kwargs: hook(module, args, kwargs) may return (args, kwargs))."""
+        """Register ``hook(module, args)`` to run before forward; returns a removable handle.
+
+        A value the hook returns replaces args. With ``with_kwargs`` the hook is
+        ``hook(module, args, kwargs)`` and may return (args, kwargs); ``prepend`` runs it
+        before the hooks already registered.
+        """
         return add_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs, hook,
                         prepend, with_kwargs)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """hook(module, args, output) runs after forward; a returned value replaces output
-        (with with_kwargs: hook(module, args, kwargs, output))."""
+        """Register ``hook(module, args, output)`` to run after forward; returns a removable handle.
+
+        A value the hook returns replaces the output. With ``with_kwargs`` the hook is
+        ``hook(module, args, kwargs, output)``; ``prepend`` runs it before the hooks already
+        registered.
+        """
         return add_hook(self._forward_hooks, self._forward_hooks_with_kwargs, hook, prepend,
                         with_kwargs)
 

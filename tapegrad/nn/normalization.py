@@ -27,8 +27,13 @@ def _update(buffer, momentum, batch_value):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """torch.nn.functional.batch_norm over dim 1 of (N, C, ...) input: batch statistics when
-    training (updating the running ones in place), the running statistics otherwise."""
+    """Batch normalisation over dim 1 of (N, C, ...) ``input`` (torch.nn.functional.batch_norm).
+
+    When ``training``, each channel is normalised with its batch mean and biased variance, and
+    ``running_mean`` / ``running_var`` (C,) (if given) are updated in place with ``momentum``
+    (unbiased variance, as PyTorch); otherwise the running statistics are used. ``eps`` is
+    added to the variance; ``weight`` and ``bias`` (C,) scale and shift each channel.
+    """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of at least 2 dimensions (N, C, ...), "
                          f"got shape {list(input.shape)}")
@@ -60,7 +65,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """torch.nn.functional.layer_norm: normalise over the trailing `normalized_shape` dims."""
+    """Layer normalisation over the trailing ``normalized_shape`` dims (functional.layer_norm).
+
+    ``input`` is normalised with its mean and biased variance (plus ``eps``) over those dims,
+    then multiplied by ``weight`` and shifted by ``bias``, both of ``normalized_shape``.
+    """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
@@ -140,7 +149,25 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """torch.nn.BatchNorm1d: over (N, C) or (N, C, L) input."""
+    """Batch normalisation of (N, C) or (N, C, L) input (torch.nn.BatchNorm1d).
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float
+        Added to the variance for stability.
+    momentum : float or None
+        Weight of the batch statistics in the running ones (None: a cumulative average).
+    affine : bool
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool
+        Keep ``running_mean`` and ``running_var`` buffers and use them in eval mode.
+    device, dtype
+        Where and in which dtype the parameters and buffers are created.
+    bias : bool
+        Keyword-only; False drops the learned shift.
+    """
 
     def _check_input_dim(self, input):
         if input.ndim not in (2, 3):
@@ -149,7 +176,11 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """torch.nn.BatchNorm2d: over (N, C, H, W) input."""
+    """Batch normalisation of (N, C, H, W) input (torch.nn.BatchNorm2d).
+
+    ``num_features``, ``eps``, ``momentum``, ``affine``, ``track_running_stats``,
+    ``device``, ``dtype`` and ``bias`` as in :class:`BatchNorm1d`.
+    """
 
     def _check_input_dim(self, input):
         if input.ndim != 4:
@@ -157,7 +188,12 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    """torch.nn.LayerNorm over the trailing `normalized_shape` dims."""
+    """Module applying :func:`layer_norm` over the trailing ``normalized_shape`` dims.
+
+    As torch.nn.LayerNorm: ``eps`` is added to the variance; with ``elementwise_affine`` it
+    learns a ``weight`` (ones) and, if ``bias``, a bias (zeros) of ``normalized_shape``.
+    ``device`` and ``dtype`` are accepted as in torch; ``dtype`` sets the parameters' dtype.
+    """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
@@ -177,6 +213,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Set the weight to ones and the bias to zeros."""
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:

@@ -32,8 +32,11 @@ def _affine(out, weight, bias):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """torch.nn.functional.group_norm: normalise each of num_groups channel groups of each
-    sample of (N, C, *) input, then scale and shift per channel."""
+    """Group normalisation of (N, C, ...) ``input`` (torch.nn.functional.group_norm).
+
+    Each of ``num_groups`` channel groups of each sample is normalised with its mean and
+    biased variance (plus ``eps``), then scaled by ``weight`` and shifted by ``bias`` (C,).
+    """
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but "
                            f"received {input.ndim}")
@@ -54,8 +57,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
-    """torch.nn.functional.instance_norm: normalise each channel of each sample of (N, C, *)
-    input over its spatial dims; with running stats, update them (use_input_stats) or use them."""
+    """Instance normalisation of (N, C, ...) ``input`` (torch.nn.functional.instance_norm).
+
+    Each channel of each sample is normalised over its spatial dims (plus ``eps``), then
+    scaled by ``weight`` and shifted by ``bias`` (C,). With ``use_input_stats`` the
+    per-instance statistics are used and ``running_mean`` / ``running_var`` (if given) are
+    updated with ``momentum``; otherwise the running statistics are used.
+    """
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of at least 3 dimensions (N, C, *), "
                          f"got shape {list(input.shape)}")
@@ -82,7 +90,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 class GroupNorm(Module):
-    """torch.nn.GroupNorm: weight and bias (ones, zeros) of num_channels entries."""
+    """Module applying :func:`group_norm` with ``num_groups`` groups (torch.nn.GroupNorm).
+
+    ``num_channels`` must be divisible by ``num_groups``; ``eps`` is added to the variance;
+    with ``affine`` it learns a weight (ones) and bias (zeros) of ``num_channels`` entries,
+    created on ``device`` with ``dtype``.
+    """
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
@@ -103,6 +116,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Set the weight to ones and the bias to zeros."""
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
@@ -143,26 +157,44 @@ class _InstanceNorm(_BatchNorm):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """torch.nn.InstanceNorm1d: over (N, C, L) or (C, L) input."""
+    """Instance normalisation of (N, C, L) or (C, L) input (torch.nn.InstanceNorm1d).
+
+    ``num_features``, ``eps``, ``momentum``, ``affine`` (default False),
+    ``track_running_stats`` (default False), ``device``, ``dtype`` and ``bias`` as in
+    BatchNorm1d.
+    """
 
     spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """torch.nn.InstanceNorm2d: over (N, C, H, W) or (C, H, W) input."""
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input (torch.nn.InstanceNorm2d).
+
+    ``num_features``, ``eps``, ``momentum``, ``affine`` (default False),
+    ``track_running_stats`` (default False), ``device``, ``dtype`` and ``bias`` as in
+    BatchNorm1d.
+    """
 
     spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """torch.nn.InstanceNorm3d: over (N, C, D, H, W) or (C, D, H, W) input."""
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input (nn.InstanceNorm3d).
+
+    ``num_features``, ``eps``, ``momentum``, ``affine`` (default False),
+    ``track_running_stats`` (default False), ``device``, ``dtype`` and ``bias`` as in
+    BatchNorm1d.
+    """
 
     spatial = 3
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """torch.nn.functional.rms_norm: x / sqrt(mean(x^2) + eps) over the trailing
-    `normalized_shape` dims, times weight; eps defaults to the dtype's machine epsilon."""
+    """RMS normalisation x / sqrt(mean(x^2) + eps) of ``input`` (torch.nn.functional.rms_norm).
+
+    The mean runs over the trailing ``normalized_shape`` dims; the result is multiplied by
+    ``weight`` (of that shape) if given; ``eps`` defaults to the dtype's machine epsilon.
+    """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape:
         raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with "
@@ -176,7 +208,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 class RMSNorm(Module):
-    """torch.nn.RMSNorm over the trailing `normalized_shape` dims (weight initialised to 1)."""
+    """Module applying :func:`rms_norm` over the trailing ``normalized_shape`` dims (nn.RMSNorm).
+
+    ``eps`` as there; with ``elementwise_affine`` it learns a ``weight`` (ones) of
+    ``normalized_shape``. ``device`` and ``dtype`` are accepted as in torch; ``dtype`` sets
+    the weight's dtype.
+    """
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
                  dtype=None):
@@ -190,6 +227,7 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def reset_parameters(self):
+        """Set the weight to ones."""
         if self.weight is not None:
             init.ones_(self.weight)
 

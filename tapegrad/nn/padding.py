@@ -19,8 +19,12 @@ def _pairs(pad, ndim):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """torch.nn.functional.pad: `pad` = (left, right, top, bottom, ...) from the last dim back;
-    negative amounts crop in constant mode."""
+    """Pad ``input`` by the amounts in ``pad``, from the last dim back (torch.nn.functional.pad).
+
+    ``pad`` is (left, right, top, bottom, ...): two amounts per padded dim, the last dim
+    first. ``mode`` is 'constant' (fill with ``value``, default 0; negative amounts crop),
+    'reflect', 'replicate' or 'circular' (these take no value).
+    """
     pairs = _pairs(pad, input.ndim)
     if mode == "constant":
         return _pad_constant(input, pairs, 0 if value is None else value)

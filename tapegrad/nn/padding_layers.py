@@ -44,22 +44,34 @@ class _ConstantPad(_Pad):
 
 
 class ConstantPad1d(_ConstantPad):
-    """torch.nn.ConstantPad1d."""
+    """Pad the last dim of a 2-d or 3-d input with the constant ``value`` (nn.ConstantPad1d).
+
+    ``padding`` is an int (the same on every side) or a 2-tuple (left, right).
+    """
     dims = 1
 
 
 class ConstantPad2d(_ConstantPad):
-    """torch.nn.ConstantPad2d."""
+    """Pad the last 2 dims of a 3-d or 4-d input with the constant ``value`` (nn.ConstantPad2d).
+
+    ``padding`` is an int (the same on every side) or a 4-tuple (left, right, top, bottom).
+    """
     dims = 2
 
 
 class ConstantPad3d(_ConstantPad):
-    """torch.nn.ConstantPad3d."""
+    """Pad the last 3 dims of a 4-d or 5-d input with the constant ``value`` (nn.ConstantPad3d).
+
+    ``padding`` is an int (every side) or a 6-tuple (left, right, top, bottom, front, back).
+    """
     dims = 3
 
 
 class ZeroPad1d(ConstantPad1d):
-    """torch.nn.ZeroPad1d."""
+    """Pad the last dim of a 2-d or 3-d input with zeros (nn.ZeroPad1d).
+
+    ``padding`` is an int (the same on every side) or a 2-tuple (left, right).
+    """
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -69,7 +81,10 @@ class ZeroPad1d(ConstantPad1d):
 
 
 class ZeroPad2d(ConstantPad2d):
-    """torch.nn.ZeroPad2d."""
+    """Pad the last 2 dims of a 3-d or 4-d input with zeros (nn.ZeroPad2d).
+
+    ``padding`` is an int (the same on every side) or a 4-tuple (left, right, top, bottom).
+    """
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -79,7 +94,10 @@ class ZeroPad2d(ConstantPad2d):
 
 
 class ZeroPad3d(ConstantPad3d):
-    """torch.nn.ZeroPad3d."""
+    """Pad the last 3 dims of a 4-d or 5-d input with zeros (nn.ZeroPad3d).
+
+    ``padding`` is an int (every side) or a 6-tuple (left, right, top, bottom, front, back).
+    """
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -89,45 +107,72 @@ class ZeroPad3d(ConstantPad3d):
 
 
 class ReflectionPad1d(_Pad):
-    """torch.nn.ReflectionPad1d."""
+    """Pad the last dim of a 2-d or 3-d input by reflection at its edges (nn.ReflectionPad1d).
+
+    ``padding`` is an int (the same on every side) or a 2-tuple (left, right).
+    """
     mode, dims = "reflect", 1
 
 
 class ReflectionPad2d(_Pad):
-    """torch.nn.ReflectionPad2d."""
+    """Pad the last 2 dims of a 3-d or 4-d input by reflection at its edges (nn.ReflectionPad2d).
+
+    ``padding`` is an int (the same on every side) or a 4-tuple (left, right, top, bottom).
+    """
     mode, dims = "reflect", 2
 
 
 class ReflectionPad3d(_Pad):
-    """torch.nn.ReflectionPad3d."""
+    """Pad the last 3 dims of a 4-d or 5-d input by reflection at its edges (nn.ReflectionPad3d).
+
+    ``padding`` is an int (every side) or a 6-tuple (left, right, top, bottom, front, back).
+    """
     mode, dims = "reflect", 3
 
 
 class ReplicationPad1d(_Pad):
-    """torch.nn.ReplicationPad1d."""
+    """Pad the last dim of a 2-d or 3-d input by repeating the edge values (nn.ReplicationPad1d).
+
+    ``padding`` is an int (the same on every side) or a 2-tuple (left, right).
+    """
     mode, dims = "replicate", 1
 
 
 class ReplicationPad2d(_Pad):
-    """torch.nn.ReplicationPad2d."""
+    """Pad the last 2 dims of a 3-d or 4-d input by repeating the edge values (nn.ReplicationPad2d).
+
+    ``padding`` is an int (the same on every side) or a 4-tuple (left, right, top, bottom).
+    """
     mode, dims = "replicate", 2
 
 
 class ReplicationPad3d(_Pad):
-    """torch.nn.ReplicationPad3d."""
+    """Pad the last 3 dims of a 4-d or 5-d input by repeating the edge values (nn.ReplicationPad3d).
+
+    ``padding`` is an int (every side) or a 6-tuple (left, right, top, bottom, front, back).
+    """
     mode, dims = "replicate", 3
 
 
 class CircularPad1d(_Pad):
-    """torch.nn.CircularPad1d."""
+    """Pad the last dim of a 2-d or 3-d input by wrapping around (periodic) (nn.CircularPad1d).
+
+    ``padding`` is an int (the same on every side) or a 2-tuple (left, right).
+    """
     mode, dims = "circular", 1
 
 
 class CircularPad2d(_Pad):
-    """torch.nn.CircularPad2d."""
+    """Pad the last 2 dims of a 3-d or 4-d input by wrapping around (periodic) (nn.CircularPad2d).
+
+    ``padding`` is an int (the same on every side) or a 4-tuple (left, right, top, bottom).
+    """
     mode, dims = "circular", 2
 
 
 class CircularPad3d(_Pad):
-    """torch.nn.CircularPad3d."""
+    """Pad the last 3 dims of a 4-d or 5-d input by wrapping around (periodic) (nn.CircularPad3d).
+
+    ``padding`` is an int (every side) or a 6-tuple (left, right, top, bottom, front, back).
+    """
     mode, dims = "circular", 3

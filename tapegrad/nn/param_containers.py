@@ -27,7 +27,11 @@ def _describe(value):
 
 
 class ParameterList(Module):
-    """torch.nn.ParameterList."""
+    """A list of parameters, registered under '0', '1', ... (torch.nn.ParameterList).
+
+    ``values`` is an optional iterable to start with; a plain Tensor stored in the list
+    becomes a Parameter. Indexing, slicing, ``len``, iteration and ``+=`` work as for a list.
+    """
 
     def __init__(self, values=None):
         super().__init__()
@@ -59,11 +63,13 @@ class ParameterList(Module):
         return [k for k in super().__dir__() if not k.isdigit()]
 
     def append(self, value):
+        """Add ``value`` at the end (a Tensor becomes a Parameter); returns self."""
         self._size += 1
         self[self._size - 1] = value
         return self
 
     def extend(self, values):
+        """Append each item of the iterable ``values``; returns self."""
         if not isinstance(values, Iterable) or isinstance(values, Tensor):
             raise TypeError("ParameterList.extend should be called with an iterable, but got "
                             + type(values).__name__)
@@ -79,7 +85,11 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """torch.nn.ParameterDict: ordered; a plain dict given to `update` is taken in key order."""
+    """Parameters by string key, in insertion order (torch.nn.ParameterDict).
+
+    ``parameters`` is an optional mapping or iterable of (key, value) pairs, added as by
+    :meth:`update`; a plain Tensor stored in the dict becomes a Parameter.
+    """
 
     def __init__(self, parameters=None):
         super().__init__()
@@ -119,44 +129,57 @@ class ParameterDict(Module):
         return key in self._keys
 
     def copy(self):
+        """A new ParameterDict holding the same parameters (a shallow copy)."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def setdefault(self, key, default=None):
+        """The value at ``key``, first storing ``default`` there if the key is absent."""
         if key not in self:
             self[key] = default
         return self[key]
 
     def clear(self):
+        """Remove every entry."""
         for k in list(self._keys):
             del self[k]
 
     def pop(self, key):
+        """Remove the entry at ``key`` and return its value."""
         value = self[key]
         del self[key]
         return value
 
     def popitem(self):
+        """Remove the last inserted entry and return it as (key, value)."""
         key = list(self._keys)[-1]
         return key, self.pop(key)
 
     def get(self, key, default=None):
+        """The value at ``key``, or ``default`` if the key is absent."""
         return self[key] if key in self else default
 
     def fromkeys(self, keys, default=None):
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
         return ParameterDict((k, default) for k in keys)
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """The (key, value) pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """The values, in insertion order."""
         return (self[k] for k in self._keys)
 
     def update(self, parameters):
-        """From an OrderedDict or ParameterDict (in order), a mapping (sorted by key) or an
-        iterable of (key, value) pairs."""
+        """Add the entries of ``parameters``, replacing those with the same keys.
+
+        ``parameters`` is an OrderedDict or ParameterDict (taken in order), another mapping
+        (taken in key order, as in PyTorch) or an iterable of (key, value) pairs.
+        """
         if not isinstance(parameters, Iterable):
             raise TypeError("ParametersDict.update should be called with an iterable of "
                             "key/value pairs, but got " + type(parameters).__name__)

@@ -10,8 +10,12 @@ from ..io.tensors import register_parameter_class
 
 
 class Parameter(Tensor):
-    """torch.nn.Parameter: a leaf tensor (requiring grad by default) that a Module registers
-    when assigned as an attribute. It shares memory with `data`; ops on it return Tensors."""
+    """A leaf tensor that a Module registers when assigned as an attribute (torch.nn.Parameter).
+
+    It shares memory with the Tensor ``data`` (an empty float32 tensor if None) and requires
+    grad if ``requires_grad`` (the default; then the dtype must be floating). Ops on a
+    Parameter return plain Tensors.
+    """
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:

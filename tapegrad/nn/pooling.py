@@ -53,8 +53,13 @@ def _geometry(input, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """torch.nn.functional.max_pool2d; with return_indices, also each maximum's flat position
-    h * W + w in its input plane (int64)."""
+    """2-D max pooling of (N, C, H, W) or (C, H, W) ``input`` (torch.nn.functional.max_pool2d).
+
+    ``kernel_size``, ``stride`` (default: the kernel size), ``padding`` (implicit -inf) and
+    ``dilation`` are ints or (h, w) pairs; ``ceil_mode`` rounds the output size up. With
+    ``return_indices`` it also returns each maximum's flat position h * W + w in its input
+    plane (int64). The gradient goes to each window's maximum.
+    """
     x = _batched(input, "max_pool2d")
     kernel, stride, pads, dil, out_hw = _geometry(x, kernel_size, stride, padding, dilation,
                                                   ceil_mode, "max_pool2d")
@@ -85,7 +90,12 @@ def _divisors(n, k, s, p, m, count_include_pad):
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    """torch.nn.functional.avg_pool2d."""
+    """2-D average pooling of (N, C, H, W) or (C, H, W) ``input`` (torch.nn.functional.avg_pool2d).
+
+    ``kernel_size``, ``stride`` (default: the kernel size) and ``padding`` (zeros) are ints
+    or (h, w) pairs; ``ceil_mode`` rounds the output size up; ``count_include_pad`` counts
+    the padding in the divisor; ``divisor_override`` replaces the divisor.
+    """
     x = _batched(input, "avg_pool2d")
     kernel, stride, pads, _, out_hw = _geometry(x, kernel_size, stride, padding, 1, ceil_mode,
                                                 "avg_pool2d")
@@ -113,8 +123,10 @@ def _averaging(n, m, dtype):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """torch.nn.functional.adaptive_avg_pool2d: averages over windows that tile the input into
-    `output_size` (None keeps that dim's size)."""
+    """Average over windows that tile ``input`` into ``output_size`` (F.adaptive_avg_pool2d).
+
+    ``output_size`` is an int or an (h, w) pair; None in it keeps that dim's size.
+    """
     x = _batched(input, "adaptive_avg_pool2d")
     size = pair(output_size, "output_size", "adaptive_avg_pool2d")
     H, W = x.shape[-2:]
@@ -128,7 +140,11 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 class MaxPool2d(Module):
-    """torch.nn.MaxPool2d."""
+    """Module applying :func:`max_pool2d` (torch.nn.MaxPool2d).
+
+    ``kernel_size``, ``stride``, ``padding``, ``dilation``, ``return_indices`` and
+    ``ceil_mode`` as there.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
@@ -148,7 +164,11 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """torch.nn.AvgPool2d."""
+    """Module applying :func:`avg_pool2d` (torch.nn.AvgPool2d).
+
+    ``kernel_size``, ``stride``, ``padding``, ``ceil_mode``, ``count_include_pad`` and
+    ``divisor_override`` as there.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -167,7 +187,7 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
-    """torch.nn.AdaptiveAvgPool2d."""
+    """Module applying :func:`adaptive_avg_pool2d` to ``output_size`` (nn.AdaptiveAvgPool2d)."""
 
     def __init__(self, output_size):
         super().__init__()

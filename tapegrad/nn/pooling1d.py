@@ -39,7 +39,12 @@ def _lines(out, input):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """torch.nn.functional.max_pool1d; with return_indices, also each maximum's position."""
+    """1-D max pooling of (N, C, L) or (C, L) ``input`` (torch.nn.functional.max_pool1d).
+
+    ``kernel_size``, ``stride`` (default: the kernel size), ``padding``, ``dilation`` and
+    ``ceil_mode`` as in max_pool2d, each an int; with ``return_indices`` it also returns each
+    maximum's position along L.
+    """
     op = "max_pool1d"
     k = _single(kernel_size, "kernel_size", op)
     s = k if stride is None or stride == [] else _single(stride, "stride", op)
@@ -52,7 +57,11 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    """torch.nn.functional.avg_pool1d."""
+    """1-D average pooling of (N, C, L) or (C, L) ``input`` (torch.nn.functional.avg_pool1d).
+
+    ``kernel_size``, ``stride`` (default: the kernel size), ``padding``, ``ceil_mode`` and
+    ``count_include_pad`` as in avg_pool2d, each an int (or a 1-tuple).
+    """
     op = "avg_pool1d"
     k = _single(kernel_size, "kernel_size", op)
     s = k if stride is None or stride == [] else _single(stride, "stride", op)
@@ -62,7 +71,10 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """torch.nn.functional.adaptive_avg_pool1d."""
+    """Average over windows that tile (N, C, L) ``input`` into ``output_size`` steps.
+
+    Mirrors torch.nn.functional.adaptive_avg_pool1d.
+    """
     op = "adaptive_avg_pool1d"
     x = _planes(input, op)
     size = _single(output_size, "output_size", op)
@@ -90,8 +102,12 @@ def _window_argmax(x, size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """torch.nn.functional.adaptive_max_pool2d: maxima over windows that tile the input into
-    `output_size` (None keeps that dim's size); the gradient goes to each maximum."""
+    """Maxima over windows that tile ``input`` into ``output_size`` (F.adaptive_max_pool2d).
+
+    ``output_size`` is an int or an (h, w) pair, None keeping that dim's size; with
+    ``return_indices`` it also returns each maximum's flat position. The gradient goes to
+    each maximum.
+    """
     op = "adaptive_max_pool2d"
     if input.ndim not in (3, 4) or 0 in input.shape[-2:]:
         raise RuntimeError(f"{op}: Expected 3D or 4D tensor with non-zero size for the last two "
@@ -110,7 +126,11 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 class MaxPool1d(MaxPool2d):
-    """torch.nn.MaxPool1d: MaxPool2d's arguments and repr, over one dimension."""
+    """Module applying :func:`max_pool1d` (torch.nn.MaxPool1d).
+
+    ``kernel_size``, ``stride``, ``padding``, ``dilation``, ``return_indices`` and
+    ``ceil_mode`` as there.
+    """
 
     def forward(self, input):
         return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -118,7 +138,11 @@ class MaxPool1d(MaxPool2d):
 
 
 class AvgPool1d(Module):
-    """torch.nn.AvgPool1d (kernel_size, stride and padding kept as 1-tuples, as in PyTorch)."""
+    """Module applying :func:`avg_pool1d` (torch.nn.AvgPool1d).
+
+    ``kernel_size``, ``stride`` and ``padding`` (kept as 1-tuples, as in PyTorch),
+    ``ceil_mode`` and ``count_include_pad`` as there.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
@@ -138,7 +162,7 @@ class AvgPool1d(Module):
 
 
 class AdaptiveAvgPool1d(Module):
-    """torch.nn.AdaptiveAvgPool1d."""
+    """Module applying :func:`adaptive_avg_pool1d` to ``output_size`` (nn.AdaptiveAvgPool1d)."""
 
     def __init__(self, output_size):
         super().__init__()
@@ -152,7 +176,10 @@ class AdaptiveAvgPool1d(Module):
 
 
 class AdaptiveMaxPool2d(Module):
-    """torch.nn.AdaptiveMaxPool2d."""
+    """Module applying :func:`adaptive_max_pool2d` (torch.nn.AdaptiveMaxPool2d).
+
+    ``output_size`` and ``return_indices`` as there.
+    """
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()

@@ -36,9 +36,35 @@ def _run_layer(mode, x, h, c, weights, reverse, lengths=None):
 
 
 class RNNBase(Module):
-    """The shared machinery of RNN, LSTM and GRU: PyTorch's parameters `weight_ih_l{k}`,
-    `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (suffix `_reverse` for the backward
-    direction), all drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    """The shared machinery of RNN, LSTM and GRU (torch.nn.RNNBase).
+
+    Holds PyTorch's parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (suffix ``_reverse`` for the backward direction, ``weight_hr_l{k}`` with
+    projections), all drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+
+    Parameters
+    ----------
+    mode : str
+        'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+    input_size : int
+        Features per time step of the input.
+    hidden_size : int
+        Features of the hidden state.
+    num_layers : int
+        Stacked recurrent layers, each reading the previous one's output.
+    bias : bool
+        Whether the layers have the biases ``b_ih`` and ``b_hh``.
+    batch_first : bool
+        Input and output are (N, L, H_in) instead of (L, N, H_in); states are unaffected.
+    dropout : float
+        Dropout probability on the outputs of every layer but the last (training only).
+    bidirectional : bool
+        Run a second direction over the reversed sequence; outputs are concatenated.
+    proj_size : int
+        LSTM only: project h to this size (0 disables projections).
+    device, dtype
+        Where and in which floating dtype the parameters are created.
+    """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
@@ -87,12 +113,14 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Redraw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
     @property
     def all_weights(self):
+        """The parameters as a list per layer and direction: [w_ih, w_hh, b_ih, b_hh(, w_hr)]."""
         n = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         names = self._flat_weights_names
         return [[getattr(self, k) for k in names[i:i + n]] for i in range(0, len(names), n)]
@@ -164,6 +192,12 @@ class RNNBase(Module):
         return input.dim() == 3
 
     def forward(self, input, hx=None):
+        """Run the recurrence over ``input``, starting from the state ``hx`` (zeros if None).
+
+        ``input`` is (L, N, input_size) ((N, L, input_size) with batch_first), unbatched
+        (L, input_size), or a PackedSequence; ``hx`` is h_0 (D * num_layers, N, H), or (h_0, c_0)
+        for an LSTM. Returns (output, h_n), or (output, (h_n, c_n)) for an LSTM.
+        """
         batched = self._check_input(input)
         lstm = self.mode == "LSTM"
         packed = isinstance(input, PackedSequence)
@@ -229,7 +263,16 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """torch.nn.RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu."""
+    """Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (torch.nn.RNN).
+
+    ``nonlinearity`` is 'tanh' or 'relu'. Called with input (L, N, input_size) (or
+    (N, L, input_size) with ``batch_first``, or unbatched (L, input_size)) and an optional
+    h_0 (D * num_layers, N, hidden_size), D = 2 if bidirectional else 1; returns
+    (output, h_n) with output (L, N, D * hidden_size). A PackedSequence input gives a
+    PackedSequence output. ``input_size``, ``hidden_size``, ``num_layers``, ``bias``,
+    ``batch_first``, ``dropout``, ``bidirectional``, ``device`` and ``dtype`` as in
+    :class:`RNNBase`.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -243,7 +286,14 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """torch.nn.LSTM: gates i, f, g, o; returns output, (h_n, c_n)."""
+    """Long short-term memory with gates i, f, g, o (torch.nn.LSTM).
+
+    Called with input (L, N, input_size) (or (N, L, input_size) with ``batch_first``, or
+    unbatched) and optional (h_0, c_0); returns (output, (h_n, c_n)), with h of size
+    ``proj_size`` when that is non-zero. ``input_size``, ``hidden_size``, ``num_layers``,
+    ``bias``, ``batch_first``, ``dropout``, ``bidirectional``, ``proj_size``, ``device`` and
+    ``dtype`` as in :class:`RNNBase`.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
@@ -252,7 +302,13 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """torch.nn.GRU: gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+    """Gated recurrent unit with gates r, z, n (torch.nn.GRU).
+
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) n + z h. Called and returning
+    as :class:`RNN`. ``input_size``, ``hidden_size``, ``num_layers``, ``bias``,
+    ``batch_first``, ``dropout``, ``bidirectional``, ``device`` and ``dtype`` as in
+    :class:`RNNBase`.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -261,8 +317,14 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """One step: parameters weight_ih, weight_hh, bias_ih, bias_hh, drawn as RNNBase's. The
-    step runs the fused layer on a one-step sequence."""
+    """The shared machinery of the one-step cells (torch.nn.RNNCellBase).
+
+    Holds ``weight_ih`` (gates * hidden_size, input_size), ``weight_hh`` (gates *
+    hidden_size, hidden_size) and, if ``bias``, ``bias_ih`` and ``bias_hh``, drawn as
+    RNNBase's; a step runs the fused layer on a one-step sequence. ``input_size`` and
+    ``hidden_size`` are the feature sizes, ``gates`` the number of gate blocks (1, 3 or 4),
+    ``device`` and ``dtype`` place the parameters.
+    """
 
     def __init__(self, input_size, hidden_size, bias, gates, device=None, dtype=None):
         super().__init__()
@@ -318,7 +380,12 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """torch.nn.RNNCell: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    """One Elman RNN step: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNNCell).
+
+    ``nonlinearity`` is 'tanh' or 'relu'. Called with input (N, input_size) or
+    (input_size,) and optional h (zeros by default). ``input_size``, ``hidden_size``,
+    ``bias``, ``device`` and ``dtype`` as in :class:`RNNCellBase`.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):
@@ -328,25 +395,36 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        """One step from ``input`` (N, input_size) or (input_size,) and state ``hx`` (default 0)."""
         return self._step("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", input, hx)
 
 
 class LSTMCell(RNNCellBase):
-    """torch.nn.LSTMCell: one LSTM step, returns (h', c')."""
+    """One LSTM step (torch.nn.LSTMCell): called with input and optional (h, c), returns (h', c').
+
+    ``input_size``, ``hidden_size``, ``bias``, ``device`` and ``dtype`` as in
+    :class:`RNNCellBase`.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
+        """One step from ``input`` and the state ``hx`` = (h, c) (default 0); returns (h', c')."""
         h, c = (None, None) if hx is None else hx
         return self._step("LSTM", input, h, c)
 
 
 class GRUCell(RNNCellBase):
-    """torch.nn.GRUCell: one GRU step."""
+    """One GRU step (torch.nn.GRUCell): called with input and optional h, returns h'.
+
+    ``input_size``, ``hidden_size``, ``bias``, ``device`` and ``dtype`` as in
+    :class:`RNNCellBase`.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
+        """One step from ``input`` (N, input_size) or (input_size,) and state ``hx`` (default 0)."""
         return self._step("GRU", input, hx)

@@ -31,8 +31,13 @@ def _base(n, align_corners, dtype):
 
 
 def affine_grid(theta, size, align_corners=None):
-    """torch.nn.functional.affine_grid: (N, H, W, 2) (or (N, D, H, W, 3)) sampling points,
-    theta (N, 2, 3) (or (N, 3, 4)) applied to the normalised output coordinates."""
+    """Sampling points of affine maps ``theta`` over an output grid (functional.affine_grid).
+
+    ``theta`` (N, 2, 3) (or (N, 3, 4)) is applied to the normalised coordinates of an output
+    of ``size`` (N, C, H, W) (or (N, C, D, H, W)), giving (N, H, W, 2) (or (N, D, H, W, 3))
+    points in [-1, 1] for :func:`grid_sample`. ``align_corners`` as there (default False,
+    with PyTorch's warning when left unset).
+    """
     align = _align(align_corners, "affine_grid")
     size = [int(s) for s in size]
     k = len(size) - 2
@@ -57,8 +62,15 @@ def _pixel(coord, n, align_corners, padding_mode):
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """torch.nn.functional.grid_sample for 4-D input (N, C, H, W) and grid (N, Ho, Wo, 2):
-    modes bilinear and nearest, padding modes zeros and border."""
+    """Sample 4-D ``input`` (N, C, H, W) at the points of ``grid`` (N, Ho, Wo, 2).
+
+    Mirrors torch.nn.functional.grid_sample.
+
+    ``grid`` holds (x, y) in [-1, 1]; the result is (N, C, Ho, Wo). ``mode`` is 'bilinear'
+    or 'nearest'; ``padding_mode`` is 'zeros' or 'border' (values outside the image);
+    ``align_corners`` maps -1 and 1 to the corner pixels' centres instead of their outer
+    edges. The gradient reaches both the input and the grid.
+    """
     op = "grid_sample"
     if mode not in _MODES:
         raise ValueError(f"{op}: mode {mode!r} is not supported by tapegrad; use one of {_MODES}")

@@ -14,30 +14,45 @@ from .normalization import batch_norm as _batch_norm, layer_norm as _layer_norm
 
 
 def dropout(input, p, train):
-    """torch.dropout(input, p, train): nn.functional.dropout(input, p, training=train)."""
+    """Dropout with ATen's signature: nn.functional.dropout(input, p, training=train)."""
     return _dropout(input, p, train)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
-    """torch.layer_norm: nn.functional.layer_norm (cudnn_enable is accepted and ignored)."""
+    """Layer norm of ``input`` over its trailing ``normalized_shape`` dims (torch.layer_norm).
+
+    ``weight``, ``bias`` and ``eps`` as in nn.functional.layer_norm; ``cudnn_enable`` is
+    accepted and ignored.
+    """
     return _layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
                cudnn_enabled):
-    """torch.batch_norm: nn.functional.batch_norm with ATen's argument order."""
+    """Batch normalisation with ATen's argument order (torch.batch_norm).
+
+    ``input``, ``weight``, ``bias``, ``running_mean``, ``running_var``, ``training``,
+    ``momentum`` and ``eps`` as in nn.functional.batch_norm; ``cudnn_enabled`` is accepted
+    and ignored.
+    """
     return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
-    """torch.embedding(weight, indices): rows of weight; padding_idx < 0 means none (ATen's)."""
+    """The rows of ``weight`` at ``indices``, with ATen's signature (torch.embedding).
+
+    ``padding_idx`` < 0 means none; ``scale_grad_by_freq`` and ``sparse`` as in
+    nn.functional.embedding.
+    """
     return _embedding(indices, weight, None if padding_idx < 0 else padding_idx,
                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 def pdist(input, p=2):
-    """torch.pdist: the p-norm distances between the rows of a 2-d input, pairs i < j in
-    row-major order (the upper triangle of cdist, flattened)."""
+    """The ``p``-norm distances between the rows of the 2-d ``input`` (torch.pdist).
+
+    Pairs i < j come in row-major order: the upper triangle of cdist, flattened.
+    """
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if p < 0:

@@ -52,8 +52,34 @@ class _Layer(Module):
 
 
 class TransformerEncoderLayer(_Layer):
-    """torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block, each with a
-    residual connection and a LayerNorm (after it, or before it with norm_first)."""
+    """Self-attention then a feed-forward block, each residual with a LayerNorm.
+
+    Mirrors torch.nn.TransformerEncoderLayer.
+
+    Parameters
+    ----------
+    d_model : int
+        Feature size of the input and output.
+    nhead : int
+        Attention heads (d_model must be divisible by it).
+    dim_feedforward : int
+        Hidden size of the feed-forward block (Linear, activation, dropout, Linear).
+    dropout : float
+        Dropout on the attention weights, after attention, and inside and after the
+        feed-forward block.
+    activation : str or callable
+        'relu', 'gelu' or a function of one tensor.
+    layer_norm_eps : float
+        The LayerNorms' eps.
+    batch_first : bool
+        Inputs are (N, S, E) instead of (S, N, E).
+    norm_first : bool
+        LayerNorm before each block (pre-norm) instead of after the residual sum.
+    bias : bool
+        Whether the Linear layers and LayerNorms have biases.
+    device, dtype
+        Where and in which dtype the parameters are created.
+    """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -70,6 +96,11 @@ class TransformerEncoderLayer(_Layer):
         self.dropout2 = Dropout(dropout)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """Encode ``src`` (S, N, E) ((N, S, E) with batch_first); returns the same shape.
+
+        ``src_mask`` (S, S) masks attention between positions, ``src_key_padding_mask`` (N, S)
+        marks padded positions (True = ignored), ``is_causal`` says src_mask is causal.
+        """
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -86,8 +117,13 @@ class TransformerEncoderLayer(_Layer):
 
 
 class TransformerDecoderLayer(_Layer):
-    """torch.nn.TransformerDecoderLayer: self-attention, attention over the encoder's memory
-    and a feed-forward block, each with a residual connection and a LayerNorm."""
+    """Self-attention, attention over the encoder's memory and a feed-forward block.
+
+    As torch.nn.TransformerDecoderLayer: each block has a residual connection and a
+    LayerNorm. ``d_model``, ``nhead``, ``dim_feedforward``, ``dropout``, ``activation``,
+    ``layer_norm_eps``, ``batch_first``, ``norm_first``, ``bias``, ``device`` and ``dtype``
+    as in :class:`TransformerEncoderLayer`.
+    """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -109,6 +145,12 @@ class TransformerDecoderLayer(_Layer):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        """Decode ``tgt`` (T, N, E) against the encoder output ``memory`` (S, N, E).
+
+        ``tgt_mask`` (T, T) and ``memory_mask`` (T, S) mask attention, ``tgt_key_padding_mask``
+        (N, T) and ``memory_key_padding_mask`` (N, S) mark padded positions (True = ignored);
+        ``tgt_is_causal`` and ``memory_is_causal`` say the masks are causal.
+        """
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -135,8 +177,12 @@ class TransformerDecoderLayer(_Layer):
 
 
 class TransformerEncoder(Module):
-    """torch.nn.TransformerEncoder: `num_layers` deep copies of `encoder_layer`, then `norm`
-    (enable_nested_tensor and mask_check are accepted; tapegrad has no nested tensors)."""
+    """A stack of ``num_layers`` deep copies of ``encoder_layer``, then ``norm``.
+
+    Mirrors torch.nn.TransformerEncoder. ``norm`` is an optional final module (a LayerNorm);
+    ``enable_nested_tensor`` and ``mask_check`` are accepted for compatibility (tapegrad has
+    no nested tensors).
+    """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
@@ -148,6 +194,11 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """Run ``src`` through every layer, then the norm.
+
+        ``mask``, ``src_key_padding_mask`` and ``is_causal`` are passed to each layer as src_mask,
+        src_key_padding_mask and is_causal.
+        """
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, is_causal=bool(is_causal),
@@ -156,7 +207,10 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
-    """torch.nn.TransformerDecoder: `num_layers` deep copies of `decoder_layer`, then `norm`."""
+    """A stack of ``num_layers`` deep copies of ``decoder_layer``, then ``norm``.
+
+    Mirrors torch.nn.TransformerDecoder; ``norm`` is an optional final module (a LayerNorm).
+    """
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
@@ -166,6 +220,11 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        """Run ``tgt`` through every layer against ``memory``, then the norm.
+
+        ``tgt_mask``, ``memory_mask``, ``tgt_key_padding_mask``, ``memory_key_padding_mask``,
+        ``tgt_is_causal`` and ``memory_is_causal`` are passed to each layer.
+        """
         out = tgt
         for mod in self.layers:
             out = mod(out, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
@@ -176,8 +235,14 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
-    """torch.nn.Transformer: an encoder and a decoder stack with final LayerNorms; every
-    parameter of more than one dimension is re-initialised with xavier_uniform_."""
+    """An encoder and a decoder stack with final LayerNorms (torch.nn.Transformer).
+
+    Every parameter of more than one dimension is re-initialised with ``xavier_uniform_``.
+    ``num_encoder_layers`` and ``num_decoder_layers`` set the depths, or ``custom_encoder``
+    and ``custom_decoder`` replace the stacks; ``d_model``, ``nhead``, ``dim_feedforward``,
+    ``dropout``, ``activation``, ``layer_norm_eps``, ``batch_first``, ``norm_first``,
+    ``bias``, ``device`` and ``dtype`` as in :class:`TransformerEncoderLayer`.
+    """
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                  dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
@@ -209,6 +274,12 @@ class Transformer(Module):
                 src_key_padding_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
+        """Encode ``src`` (S, N, E), then decode ``tgt`` (T, N, E) against it; returns (T, N, E).
+
+        ``src_mask``, ``src_key_padding_mask`` and ``src_is_causal`` go to the encoder;
+        ``tgt_mask``, ``memory_mask``, ``tgt_key_padding_mask``, ``memory_key_padding_mask``,
+        ``tgt_is_causal`` and ``memory_is_causal`` to the decoder (see TransformerDecoderLayer).
+        """
         batched = src.dim() == 3
         b = 0 if self.batch_first else 1
         if batched and src.shape[b] != tgt.shape[b]:
@@ -224,5 +295,8 @@ class Transformer(Module):
 
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
-        """A float (sz, sz) mask: -inf above the diagonal (future positions), 0 elsewhere."""
+        """A float (sz, sz) causal mask: -inf above the diagonal (future positions), 0 elsewhere.
+
+        ``dtype`` and ``device`` are those of the mask tensor.
+        """
         return creation.full((sz, sz), float("-inf"), dtype=dtype, device=device).triu(1)

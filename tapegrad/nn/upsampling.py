@@ -115,8 +115,15 @@ def _blend(x, dim, lo, hi, w):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """torch.nn.functional.interpolate for modes nearest, nearest-exact, linear, bilinear,
-    bicubic, trilinear and area (for 3-D and 4-D input); antialias is not supported."""
+    """Resample the spatial dims of (N, C, ...) ``input`` (torch.nn.functional.interpolate).
+
+    Give exactly one of ``size`` (the output spatial size, an int or one per dim) and
+    ``scale_factor`` (a float or one per dim). ``mode`` is 'nearest', 'nearest-exact',
+    'linear' (3-D input), 'bilinear' or 'bicubic' (4-D), 'trilinear' (5-D) or 'area' (3-D and
+    4-D). ``align_corners`` (interpolating modes only) maps corner pixels onto each other;
+    ``recompute_scale_factor`` uses the output size, not ``scale_factor``, to map coordinates,
+    as in PyTorch. ``antialias=True`` is not supported and raises RuntimeError.
+    """
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: nearest | linear | "
@@ -162,12 +169,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """torch.nn.functional.upsample (interpolate's old name)."""
+    """:func:`interpolate` under its old name (torch.nn.functional.upsample).
+
+    ``input``, ``size``, ``scale_factor``, ``mode`` and ``align_corners`` as there.
+    """
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 class Upsample(Module):
-    """torch.nn.Upsample: interpolate with fixed size or scale_factor, mode and align_corners."""
+    """Module applying :func:`interpolate` with fixed settings (torch.nn.Upsample).
+
+    ``size`` or ``scale_factor``, ``mode``, ``align_corners`` and ``recompute_scale_factor``
+    are passed to interpolate on every call.
+    """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
@@ -190,14 +204,20 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """torch.nn.UpsamplingNearest2d."""
+    """Nearest-neighbour 2-D upsampling of (N, C, H, W) input (torch.nn.UpsamplingNearest2d).
+
+    Give the output ``size`` or the ``scale_factor``.
+    """
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """torch.nn.UpsamplingBilinear2d (align_corners=True, as PyTorch's)."""
+    """Bilinear 2-D upsampling with align_corners=True, as torch.nn.UpsamplingBilinear2d.
+
+    Give the output ``size`` or the ``scale_factor``.
+    """
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
@@ -211,7 +231,10 @@ def _check_3d(input, op):
 
 
 def pixel_shuffle(input, upscale_factor):
-    """torch.nn.functional.pixel_shuffle: (*, C r^2, H, W) -> (*, C, H r, W r)."""
+    """Rearrange ``input`` (..., C r^2, H, W) into (..., C, H r, W r) (functional.pixel_shuffle).
+
+    r is ``upscale_factor``, a positive int; the channel count must be divisible by r^2.
+    """
     _check_3d(input, "pixel_shuffle")
     r = int(upscale_factor)
     if r <= 0:
@@ -228,7 +251,10 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
-    """torch.nn.functional.pixel_unshuffle: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    """Rearrange ``input`` (..., C, H r, W r) into (..., C r^2, H, W) (functional.pixel_unshuffle).
+
+    r is ``downscale_factor``, a positive int dividing H and W; the inverse of pixel_shuffle.
+    """
     _check_3d(input, "pixel_unshuffle")
     r = int(downscale_factor)
     if r <= 0:
@@ -245,7 +271,7 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 class PixelShuffle(Module):
-    """torch.nn.PixelShuffle."""
+    """Module applying :func:`pixel_shuffle` with ``upscale_factor`` (torch.nn.PixelShuffle)."""
 
     def __init__(self, upscale_factor):
         super().__init__()
@@ -259,7 +285,7 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """torch.nn.PixelUnshuffle."""
+    """Module applying :func:`pixel_unshuffle` with ``downscale_factor`` (nn.PixelUnshuffle)."""
 
     def __init__(self, downscale_factor):
         super().__init__()

@@ -91,22 +91,31 @@ defvjp(celu, lambda g, out, x, alpha=1.0: _elu_grad(g, x, alpha, 1.0, 1.0 / alph
 
 
 def selu(input):
-    """torch.selu: scale * elu(x, alpha) with the self-normalizing constants."""
+    """scale * elu(`input`, alpha) with the self-normalizing constants, as torch.selu."""
     return elu(input, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def threshold(input, threshold, value):
-    """torch.threshold: x where x > threshold, else value (gradient 0 at x == threshold)."""
+    """`input` where it exceeds `threshold`, else `value`, as torch.threshold.
+
+    The gradient is 0 where `input` == `threshold`.
+    """
     return where(input > threshold, input, value)
 
 
 def hardshrink(input, lambd=0.5):
-    """torch.hardshrink: x where |x| > lambd, else 0 (gradient 0 at |x| == lambd)."""
+    """`input` where |input| > `lambd`, else 0, as torch.hardshrink.
+
+    The gradient is 0 where |input| == `lambd`.
+    """
     return where(logical_or(input > lambd, input < -lambd), input, 0.0)
 
 
 def prelu(input, weight):
-    """torch.prelu: x where x > 0, else weight * x, one weight per channel (dim 1)."""
+    """`input` where positive, else `weight` * `input`, as torch.prelu.
+
+    `weight` has one entry, or one per channel (dim 1 of `input`).
+    """
     n = weight.numel()
     if n != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1

@@ -21,14 +21,14 @@ def _indices(a):
 
 
 def fliplr(input):
-    """torch.fliplr: reverse the columns (dim 1) of a tensor of at least 2 dims."""
+    """`input` with its columns (dim 1) reversed, as torch.fliplr; at least 2 dims."""
     if input.ndim < 2:
         raise RuntimeError(f"fliplr: Input must be >= 2-d, got shape {list(input.shape)}")
     return flip(input, 1)
 
 
 def flipud(input):
-    """torch.flipud: reverse the rows (dim 0) of a tensor of at least 1 dim."""
+    """`input` with its rows (dim 0) reversed, as torch.flipud; at least 1 dim."""
     if input.ndim < 1:
         raise RuntimeError("flipud: Input must be >= 1-d, got a 0-d tensor")
     return flip(input, 0)
@@ -40,7 +40,10 @@ def _atleast(t, shape_of):
 
 
 def dstack(tensors):
-    """torch.dstack: stack along dim 2 (1-d (n,) as (1, n, 1), 2-d (m, n) as (m, n, 1))."""
+    """Stack `tensors` along dim 2, as torch.dstack.
+
+    1-d (n,) counts as (1, n, 1), 2-d (m, n) as (m, n, 1).
+    """
     def three(s):
         return {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)
     return cat([_atleast(t, three) for t in tensors], 2)
@@ -54,8 +57,11 @@ def column_stack(tensors):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
-    """torch.tensor_split: views of input split into n near-equal parts (an int) or at the
-    given indices (a list or 1-d tensor), along `dim`."""
+    """Views of `input` split along `dim`, as torch.tensor_split.
+
+    `indices_or_sections` is an int n (n near-equal parts) or the split indices (a list or a 1-d
+    tensor).
+    """
     d = _dim(dim, input.ndim, "tensor_split")
     size = input.shape[d]
     spec = indices_or_sections
@@ -100,8 +106,11 @@ def _tri_indices(which):
         out = np.stack([rows, cols]) if row and col else np.zeros((2, 0), np.int64)
         return _leaf(out.astype(np.int64 if dtype is None else as_dtype(dtype)))
     fn.__name__ = fn.__qualname__ = which.__name__
-    fn.__doc__ = (f"torch.{which.__name__}(row, col, offset=0): the (2, N) coordinates of the "
-                  f"{which.__name__[:4]} triangle of a row x col matrix, row by row.")
+    fn.__doc__ = (f"The (2, N) coordinates of the {which.__name__[:4]} triangle of a matrix, as "
+                  f"torch.{which.__name__}.\n\nThe matrix has `row` rows and `col` columns; "
+                  "`offset` moves the diagonal (> 0 up). The coordinates go row by row, int64 "
+                  "unless `dtype` says otherwise; `device` and `layout` are accepted for "
+                  "PyTorch's signature.")
     return fn
 
 
@@ -110,7 +119,10 @@ triu_indices = _tri_indices(np.triu_indices)
 
 
 def combinations(input, r=2, with_replacement=False):
-    """torch.combinations: the length-r combinations of a 1-d tensor's entries, as rows."""
+    """The length-`r` combinations of the 1-d `input`'s entries, as rows, as torch.combinations.
+
+    With `with_replacement` an entry may repeat within a combination.
+    """
     if input.ndim != 1:
         raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
     pick = itertools.combinations_with_replacement if with_replacement else \
@@ -123,8 +135,13 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """torch.repeat_interleave: each entry (of `dim`, or of the flattened input) repeated;
-    repeat_interleave(repeats) alone gives each index i repeated repeats[i] times."""
+    """Each entry of `input` repeated `repeats` times, as torch.repeat_interleave.
+
+    Entries along `dim`, or of the flattened input when `dim` is None; `repeats` is an int or a
+    tensor of per-entry counts. repeat_interleave(repeats) alone gives each index i repeated
+    repeats[i] times. `output_size` (PyTorch's hint of the total length, to avoid a device sync) is
+    accepted and not needed here.
+    """
     if repeats is None:
         reps = input._data
         if reps.ndim > 1 or reps.dtype.kind not in "iu":
@@ -157,7 +174,7 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
-    """torch.broadcast_tensors: read-only views of every tensor expanded to one shape."""
+    """Read-only views of all `tensors` expanded to one shape, as torch.broadcast_tensors."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(t.shape for t in tensors))
@@ -166,8 +183,11 @@ def broadcast_tensors(*tensors):
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
-    """torch.bucketize: for each value, the index of its bucket among 1-d `boundaries`
-    (boundaries[i-1] < x <= boundaries[i]; with right=True, boundaries[i-1] <= x < boundaries[i])."""
+    """The bucket of each value of `input` among 1-d `boundaries`, as torch.bucketize.
+
+    boundaries[i-1] < x <= boundaries[i]; with `right`, boundaries[i-1] <= x < boundaries[i].
+    int64, or int32 with `out_int32`.
+    """
     b = boundaries._data
     if b.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim "

@@ -25,7 +25,9 @@ def _bitwise(name, ufunc):
         _integer_only(name, x, y)
         return _leaf(np.asarray(ufunc(x, y)))
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"torch.{name}: elementwise, on integer and bool tensors; never recorded."
+    op.__doc__ = (f"Elementwise {name} of `input` and `other`, as torch.{name}.\n\n"
+                  "Integer and bool tensors only (broadcast); never recorded. `out`, if given, "
+                  "receives the result.")
     return op
 
 
@@ -37,7 +39,10 @@ bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
 
 
 def bitwise_not(input, *, out=None):
-    """torch.bitwise_not: ~input (logical not on bools); never recorded."""
+    """Elementwise ~`input` (logical NOT on bools), as torch.bitwise_not.
+
+    Integer and bool tensors only; never recorded. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, bitwise_not, input)
     a = _data(input)

@@ -89,7 +89,10 @@ defvjp(addmm_prim, lambda g, out, input, mat1, mat2, beta=1, alpha=1, mat2_trans
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """torch.addmm: beta * input + alpha * (mat1 @ mat2), for 2-d mat1 and mat2."""
+    """`beta` * `input` + `alpha` * (`mat1` @ `mat2`) for 2-d mat1 and mat2, as torch.addmm.
+
+    `input` broadcasts to the product's shape. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):

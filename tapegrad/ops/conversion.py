@@ -10,6 +10,7 @@ from .unary import _zeros
 
 @primitive("clone", reads_inputs=False, raw=True)
 def clone(input):
+    """A copy of `input` with its own memory, as torch.clone; gradients flow through it."""
     return input.copy()
 
 
@@ -35,12 +36,21 @@ defvjp(copy_from, lambda g, out, x, src: _zeros(g), lambda g, out, x, src: g, re
 
 
 def contiguous(input, memory_format=None):
-    """Tensor.contiguous: the tensor itself when C-contiguous, else a copy."""
+    """Tensor.contiguous: the tensor itself when C-contiguous, else a copy.
+
+    `memory_format` is accepted for PyTorch's signature; only the C layout exists.
+    """
     return input if input._data.flags.c_contiguous else clone(input)
 
 
 def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, **kwargs):
-    """Tensor.to(dtype), to(device), to(other), to(device, dtype); only the CPU exists."""
+    """Convert `input` to a dtype and/or device, as torch.Tensor.to.
+
+    Accepts to(dtype), to(device), to(other) and to(device, dtype) as positional `args`, or `dtype`
+    and `device` by keyword; only the CPU exists. Returns `input` itself when nothing changes,
+    unless `copy` is True. `non_blocking` and other `kwargs` (memory_format) are accepted for
+    PyTorch's signature.
+    """
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -59,14 +69,18 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, **
 
 
 def type(input, dtype=None, non_blocking=False, **kwargs):    # noqa: A001 (torch's name)
-    """Tensor.type(): 'torch.FloatTensor' and the like; with a dtype, tensor type or its
-    name: `to()` it."""
+    """The type name of `input` ('torch.FloatTensor' and the like), as torch.Tensor.type.
+
+    With `dtype` (a dtype, a tensor type or its name) it converts `input` with `to()` instead.
+    `non_blocking` and `kwargs` are accepted for PyTorch's signature.
+    """
     if dtype is None:
         return dtypes.type_name(input._data.dtype)
     return to(input, dtypes.as_dtype(dtype))
 
 
 def type_as(input, other):
+    """`input` converted to the dtype of `other`, as torch.Tensor.type_as."""
     return to(input, other.dtype)
 
 

@@ -25,8 +25,12 @@ def _result(out, inverse, counts, return_inverse, return_counts):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """torch.unique: the distinct values (always sorted), or the distinct slices along `dim`;
-    with the inverse indices and the counts on request."""
+    """The distinct values of `input`, always sorted, as torch.unique.
+
+    With `dim`, the distinct slices along it. `sorted` is accepted (the result is sorted either
+    way); `return_inverse` also returns each entry's index into the result, `return_counts` how
+    often each occurs.
+    """
     a = input._data
     if dim is None:
         out, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
@@ -37,8 +41,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """torch.unique_consecutive: drop all but the first of each run of equal values (or equal
-    slices along `dim`)."""
+    """`input` without the repeats in each run of equal values, as torch.unique_consecutive.
+
+    With `dim`, runs of equal slices along it. `return_inverse` also returns each entry's index
+    into the result, `return_counts` the length of each run.
+    """
     a = input._data
     d = None if dim is None else _dim(dim, a.ndim, "unique_consecutive")
     rows = a.reshape(-1) if d is None else np.moveaxis(a, d, 0)
@@ -54,8 +61,13 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None, out=None):
-    """torch.searchsorted: where `input`'s values would go in the sorted last dimension of
-    `sorted_sequence` (1-d, or with the same leading dimensions as `input`)."""
+    """Where the values of `input` would go in `sorted_sequence`, as torch.searchsorted.
+
+    `sorted_sequence` is sorted along its last dimension: 1-d, or with the same leading dimensions
+    as `input`. The left insertion point by default; `right` (or `side`='right') gives the right
+    one. `sorter` gives the order when the sequence is not sorted itself. int64, or int32 with
+    `out_int32`. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, searchsorted, sorted_sequence, input, out_int32=out_int32,
                           right=right, side=side, sorter=sorter)
@@ -83,8 +95,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bincount(input, weights=None, minlength=0):
-    """torch.bincount: how often each non-negative integer occurs in a 1-d tensor (or the sum
-    of its weights: float weights keep their dtype, others give float64)."""
+    """How often each non-negative integer occurs in the 1-d `input`, as torch.bincount.
+
+    With `weights`, the sum of the weights instead (float weights keep their dtype, others give
+    float64). The result has at least `minlength` bins.
+    """
     a = input._data
     if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -101,8 +116,11 @@ def bincount(input, weights=None, minlength=0):
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
-    """torch.histc: a histogram of `bins` equal bins over [min, max] (the data's range when
-    min == max); values outside are ignored, the top edge counts in the last bin."""
+    """A histogram of `input` with `bins` equal bins over [`min`, `max`], as torch.histc.
+
+    The data's range is used when `min` == `max`; values outside are ignored and the top edge
+    counts in the last bin. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, histc, input, bins, min, max)
     a = input._data

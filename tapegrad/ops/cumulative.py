@@ -25,7 +25,11 @@ defvjp(_cumsum, lambda g, out, x, dim=0, dtype=None, reverse=False:
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
-    """torch.cumsum: running sums along `dim`; integer and bool tensors give int64."""
+    """Running sums of `input` along `dim`, as torch.cumsum.
+
+    Integer and bool tensors give int64 unless `dtype` says otherwise (the input is cast to `dtype`
+    first). `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cumsum, input, dim, dtype=dtype)
     return _cumsum(input, dim=_dim(dim, input._data.ndim, "cumsum"), dtype=as_dtype(dtype))
@@ -72,7 +76,11 @@ defvjp(_cumprod, _cumprod_grad)
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
-    """torch.cumprod: running products along `dim`; the gradient is exact with zeros too."""
+    """Running products of `input` along `dim`, as torch.cumprod.
+
+    The gradient is exact where `input` has zeros. `dtype`, if given, is the dtype to compute in.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cumprod, input, dim, dtype=dtype)
     return _cumprod(input, dim=_dim(dim, input._data.ndim, "cumprod"), dtype=as_dtype(dtype))

@@ -83,7 +83,11 @@ def _grad_plan(eq, k):
 
 
 def einsum(*args):
-    """torch.einsum(equation, *operands): also `einsum(eq, [ops])` and the sublist form."""
+    """Sum of products over the indices of an equation, as torch.einsum.
+
+    `args` are the equation then the operands (einsum('ij,jk->ik', a, b)), the equation and one
+    list of operands, or NumPy's sublist form (operand, [indices], ..., [output indices]).
+    """
     if args and isinstance(args[0], str):
         equation, operands = args[0], args[1:]
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

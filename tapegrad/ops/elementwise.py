@@ -60,6 +60,7 @@ defvjp(sub,
 
 @primitive("mul", raw=True)
 def mul(input, other):
+    """Elementwise product `input` * `other` (broadcast, dtypes promoted), as torch.mul."""
     x, y = promote(input, other)
     return x * y
 
@@ -71,6 +72,12 @@ defvjp(mul,
 
 @primitive("div", raw=True)
 def div(input, other, *, rounding_mode=None):
+    """Elementwise quotient `input` / `other` (broadcast), as torch.div (alias `true_divide`).
+
+    Integer operands divide to the default float dtype. `rounding_mode` "trunc" rounds toward zero,
+    "floor" rounds down (integers then stay integers and a zero divisor raises); the gradient of a
+    rounded quotient is zero, as in PyTorch.
+    """
     x, y = promote(input, other)
     if rounding_mode is not None:
         return _rounded_div(x, y, rounding_mode)
@@ -105,6 +112,7 @@ true_divide = div
 
 @primitive("neg", reads_inputs=False, raw=True)
 def neg(input):
+    """Elementwise negation -`input`, as torch.neg (alias `negative`)."""
     return -input
 
 
@@ -128,6 +136,11 @@ def _pow_exponent_grad(g, out, x, y):
 
 @primitive("pow", uses_out=True, raw=True)
 def pow(input, exponent):
+    """Elementwise power `input` ** `exponent` (either may be a number), as torch.pow.
+
+    The gradient with respect to `exponent` is taken as 0 where `input` is 0 and `exponent` >= 0,
+    as in PyTorch.
+    """
     x, y = promote(input, exponent)
     return np.power(x, y)
 
@@ -138,6 +151,7 @@ defvjp(pow, _pow_base_grad, _pow_exponent_grad, reads=((0, 1), (0, 1, -1)))
 @primitive("square", raw=True)
 def square(input):
     # NumPy squares bools to int8; PyTorch promotes them to int64
+    """Elementwise `input` * `input`, as torch.square (bool tensors give int64)."""
     return np.square(input.astype(np.int64) if input.dtype == np.bool_ else input)
 
 
@@ -146,6 +160,10 @@ defvjp(square, lambda g, out, x: g * (2 * x), reads=((0,),))
 
 @primitive("reciprocal", uses_out=True, raw=True)
 def reciprocal(input):
+    """Elementwise 1 / `input`, as torch.reciprocal.
+
+    Integer `input` gives the default float dtype.
+    """
     return 1 / _floating(input)
 
 
@@ -165,6 +183,10 @@ def _check_divisor(x, y, op):
 
 @primitive("floor_divide", raw=True)
 def floor_divide(input, other):
+    """Elementwise floor(`input` / `other`), as torch.floor_divide.
+
+    Integers stay integers and raise on a zero divisor (NumPy would return 0); the gradient is 0.
+    """
     x, y = promote(input, other)
     _check_divisor(x, y, "floor_divide")
     return np.floor_divide(x, y)
@@ -176,6 +198,10 @@ defvjp(floor_divide, lambda g, out, x, y: _zeros(g), lambda g, out, x, y: _zeros
 
 @primitive("remainder", raw=True)
 def remainder(input, other):
+    """Elementwise Python-style modulus of `input` by `other`, as torch.remainder.
+
+    The result has the sign of `other` (see `fmod` for C's); integer zero divisors raise.
+    """
     x, y = promote(input, other)
     _check_divisor(x, y, "remainder")
     return np.remainder(x, y)
@@ -189,7 +215,10 @@ defvjp(remainder,
 
 @primitive("fmod", raw=True)
 def fmod(input, other):
-    """torch.fmod: the C remainder, with the sign of input (remainder's: of other)."""
+    """Elementwise C-style remainder of `input` by `other`, as torch.fmod.
+
+    The result has the sign of `input` (`remainder`'s has the sign of `other`).
+    """
     x, y = promote(input, other)
     _check_divisor(x, y, "fmod")
     return np.fmod(x, y)
@@ -205,6 +234,11 @@ defvjp(fmod,
 # ---- piecewise: the subgradient choices are PyTorch's -----------------------------------------
 @primitive("relu", uses_out=True, reads_inputs=False, raw=True)
 def relu(input):
+    """Elementwise max(`input`, 0), as torch.relu.
+
+    The gradient at 0 is 0, as in PyTorch; it is read from the output, so no copy of `input` is
+    kept.
+    """
     return np.maximum(input, 0)
 
 
@@ -275,7 +309,12 @@ defvjp(clamp_tensor,
 
 
 def clamp(input, min=None, max=None, *, out=None):
-    """torch.clamp: bounds may be numbers or tensors (tensor bounds broadcast)."""
+    """Clamp `input` elementwise into [`min`, `max`], as torch.clamp (alias `clip`).
+
+    `min` and `max` may be numbers, tensors (broadcast) or None, but not both None. Where a bound
+    clamps, the gradient goes to that bound (tensor bounds) and not to `input`. `out`, if given,
+    receives the result.
+    """
     if out is not None:
         return into(out, clamp, input, min, max)
     if min is None and max is None:
@@ -299,6 +338,10 @@ def _unless_beaten(g, x, y):
 
 @primitive("maximum", raw=True)
 def maximum(input, other):
+    """Elementwise maximum of `input` and `other` (broadcast), as torch.maximum.
+
+    NaN propagates; at ties each side receives half the gradient, as in PyTorch.
+    """
     x, y = promote(input, other)
     return np.maximum(x, y)
 
@@ -310,6 +353,10 @@ defvjp(maximum,
 
 @primitive("minimum", raw=True)
 def minimum(input, other):
+    """Elementwise minimum of `input` and `other` (broadcast), as torch.minimum.
+
+    NaN propagates; at ties each side receives half the gradient, as in PyTorch.
+    """
     x, y = promote(input, other)
     return np.minimum(x, y)
 
@@ -354,7 +401,11 @@ defvjp(where,
 
 
 def lerp(input, end, weight, *, out=None):
-    """torch.lerp: input + weight * (end - input)."""
+    """Linear interpolation `input` + `weight` * (`end` - `input`), as torch.lerp.
+
+    `weight` is a number or a tensor broadcast with the others. `out`, if given, receives the
+    result.
+    """
     if out is not None:
         return into(out, lerp, input, end, weight)
     return input + weight * (end - input)

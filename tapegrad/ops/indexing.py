@@ -164,13 +164,18 @@ def _one_mask(key):
 
 
 def index_put(input, indices, values, accumulate=False):
-    """torch.index_put: a copy of input with values written (or added) at the tuple `indices`."""
+    """A copy of `input` with `values` written at `indices`, as torch.index_put.
+
+    `indices` is a tuple of index tensors.
+
+    With `accumulate` the values are added instead (repeated indices then add up).
+    """
     key, _ = _key(tuple(indices))
     return index_put_prim(input, values, key, bool(accumulate))
 
 
 def select(input, dim, index):
-    """torch.select: the slice at `index` along `dim`, that dimension removed (a view)."""
+    """The slice of `input` at `index` along `dim`, that dim removed (a view), as torch.select."""
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _dim(dim, input.ndim, "select")
@@ -209,8 +214,12 @@ def _along(index, dim):
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
-    """torch.gather: out[i][j] = input[index[i][j]][j] for dim=0; index may be smaller than
-    input along the other dimensions."""
+    """Values of `input` picked along `dim` by `index`, as torch.gather.
+
+    out[i][j] = input[index[i][j]][j] for dim=0 (likewise for other dims); `index` may be smaller
+    than `input` along the other dimensions. `sparse_grad` is accepted for PyTorch's signature (the
+    gradient is dense). `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, gather, input, dim, index, sparse_grad=sparse_grad)
     idx = _int_index(index, "gather")
@@ -258,15 +267,21 @@ def _scatter_key(input, dim, index, src, op):
 
 
 def scatter_add(input, dim, index, src):
-    """torch.scatter_add: a copy of input with src[i][j] added at [index[i][j]][j] (dim=0);
-    repeated indices add up."""
+    """A copy of `input` with `src` added at `index` along `dim`, as torch.scatter_add.
+
+    For dim=0, src[i][j] is added at [index[i][j]][j]; repeated indices add up.
+    """
     key, src = _scatter_key(input, dim, index, src, "scatter_add")
     return index_put_prim(input, src, key, True)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
-    """torch.scatter: a copy of input with src (a tensor, or a number) written at index along
-    dim; reduce='add' adds instead. With repeated indices the written value is one of them."""
+    """A copy of `input` with `src` written at `index` along `dim`, as torch.scatter.
+
+    `src` is a tensor, or give a number as `value`. With `reduce`='add' the values are added
+    instead of written (other reductions are refused). With repeated indices the written value is
+    one of them.
+    """
     if src is None:
         src = value
     if src is None:
@@ -279,7 +294,12 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def index_select(input, dim, index, *, out=None):
-    """torch.index_select: the entries of `dim` listed by a 1-d index (repeats allowed)."""
+    """The entries of `input` along `dim` listed by the 1-d `index`, as torch.index_select.
+
+    Repeats are allowed.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, index_select, input, dim, index)
     idx = _int_index(index, "index_select")
@@ -321,8 +341,12 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):
-    """torch.take_along_dim: gather along dim with input and indices broadcast against each
-    other elsewhere; with dim=None, gather from the flattened input."""
+    """Values of `input` picked by `indices` along `dim`, as torch.take_along_dim.
+
+    Like gather, with `input` and `indices` broadcast against each other along the other
+    dimensions; with `dim` None, picks from the flattened input. `out`, if given, receives the
+    result.
+    """
     if out is not None:
         return into(out, take_along_dim, input, indices, dim)
     idx = _int_index(indices, "take_along_dim", int32=False)
@@ -359,7 +383,12 @@ def _bool_mask(mask, op):
 
 
 def masked_fill(input, mask, value):
-    """torch.masked_fill: value where mask (broadcast) is True; value may be a 0-d tensor."""
+    """A copy of `input` with `value` where `mask` is True, as torch.masked_fill.
+
+    `mask` broadcasts against `input`.
+
+    `value` is a number or a 0-d tensor.
+    """
     m = _bool_mask(mask, "masked_fill")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
@@ -369,7 +398,12 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask, *, out=None):
-    """torch.masked_select: the 1-d tensor of input's entries where mask (broadcast) is True."""
+    """The 1-d tensor of the entries of `input` where `mask` is True, as torch.masked_select.
+
+    `mask` broadcasts against `input`.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, masked_select, input, mask)
     m = _bool_mask(mask, "masked_select")
@@ -384,8 +418,11 @@ def masked_select(input, mask, *, out=None):
 
 
 def nonzero(input, *, as_tuple=False, out=None):
-    """torch.nonzero: the (N, ndim) int64 indices of nonzero entries, or one 1-d tensor per
-    dimension with as_tuple=True. Never differentiable."""
+    """The int64 indices of the nonzero entries of `input`, as torch.nonzero.
+
+    An (N, ndim) tensor, or with `as_tuple` one 1-d tensor per dimension. Never differentiable.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, nonzero, input, as_tuple=as_tuple)
     a = input._data if isinstance(input, Tensor) else np.asarray(input)

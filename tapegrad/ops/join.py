@@ -75,7 +75,10 @@ def _cat(tensors, dim, op):
 
 
 def cat(tensors, dim=0, *, out=None):
-    """torch.cat: join tensors along an existing dimension (1-d empty tensors are skipped)."""
+    """Join `tensors` along the existing dimension `dim`, as torch.cat (alias `concat`).
+
+    1-d empty tensors are skipped, as in PyTorch. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cat, tensors, dim)
     tensors = list(tensors)
@@ -89,14 +92,20 @@ concat = cat
 
 
 def concatenate(tensors, axis=0, out=None):
-    """torch.concatenate: cat with NumPy's argument name (written into `out` if given)."""
+    """Join `tensors` along `axis`, as torch.concatenate (cat with NumPy's name).
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into_named(out, "cat", cat, list(tensors), axis)
     return cat(tensors, axis)
 
 
 def stack(tensors, dim=0, *, out=None):
-    """torch.stack: join equally shaped tensors along a new dimension."""
+    """Join equally shaped `tensors` along a new dimension `dim`, as torch.stack.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, stack, tensors, dim)
     tensors = list(tensors)
@@ -116,7 +125,10 @@ def stack(tensors, dim=0, *, out=None):
 
 
 def hstack(tensors, *, out=None):
-    """torch.hstack: cat along dim 1, or dim 0 for 1-d tensors."""
+    """Join `tensors` along dim 1 (dim 0 for 1-d tensors), as torch.hstack.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, hstack, tensors)
     tensors = atleast_1d(list(tensors))
@@ -124,7 +136,10 @@ def hstack(tensors, *, out=None):
 
 
 def vstack(tensors, *, out=None):
-    """torch.vstack: cat along dim 0 after making every tensor at least 2-d."""
+    """Join `tensors` along dim 0 after making each at least 2-d, as torch.vstack.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, vstack, tensors)
     return cat(atleast_2d(list(tensors)), 0)
@@ -139,8 +154,11 @@ def _split_dim(input, dim, op):
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    """torch.split: pieces of size `split_size` (the last may be smaller), or of the listed
-    sizes."""
+    """Split `tensor` into views along `dim`, as torch.split.
+
+    `split_size_or_sections` is an int (pieces of that size, the last may be smaller) or a list of
+    the pieces' sizes.
+    """
     d, n = _split_dim(tensor, dim, "split")
     s = split_size_or_sections
     if isinstance(s, (list, tuple)):
@@ -161,7 +179,11 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    """torch.chunk: `chunks` pieces of ceil(size / chunks) (fewer when the size runs out)."""
+    """Split `input` into `chunks` views along `dim`, as torch.chunk.
+
+    Each piece has ceil(size / chunks) entries, fewer when the size runs out (so there may be fewer
+    than `chunks` pieces).
+    """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d, n = _split_dim(input, dim, "chunk")
@@ -171,7 +193,10 @@ def chunk(input, chunks, dim=0):
 
 
 def narrow(input, dim, start, length):
-    """torch.narrow: the slice start:start+length of dimension `dim` (start may be negative)."""
+    """The slice `start`:`start` + `length` of `input` along `dim`, as torch.narrow.
+
+    A view; `start` may be negative.
+    """
     d, n = _split_dim(input, dim, "narrow")
     start, length = int(start), int(length)
     if not -n <= start <= n:
@@ -186,7 +211,7 @@ def narrow(input, dim, start, length):
 
 
 def unbind(input, dim=0):
-    """torch.unbind: the slices along `dim`, that dimension removed."""
+    """The slices of `input` along `dim`, that dimension removed, as torch.unbind."""
     if input.ndim == 0:
         raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, input.ndim, "unbind")

@@ -19,7 +19,11 @@ ndarray = np.ndarray
 # ---- matmul ----------------------------------------------------------------------------------
 @primitive("matmul", raw=True)
 def matmul(input, other):
-    """torch.matmul: 1-D operands are promoted to matrices and batch dimensions broadcast."""
+    """Matrix product of `input` and `other`, as torch.matmul.
+
+    1-D operands are promoted to matrices (and the added dimension removed afterwards); batch
+    dimensions broadcast.
+    """
     try:
         if input.dtype != other.dtype:
             if input.ndim >= 3 and other.ndim >= 3 and (input.size == 0 or other.size == 0):
@@ -124,7 +128,10 @@ defvjp(bmm_prim, _matmul_lhs, _matmul_rhs)
 
 
 def mm(input, mat2, *, out=None):
-    """torch.mm: product of two matrices, no broadcasting."""
+    """Product of the matrices `input` and `mat2`, no broadcasting, as torch.mm.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, mm, input, mat2)
     if input.ndim != 2:
@@ -135,7 +142,10 @@ def mm(input, mat2, *, out=None):
 
 
 def bmm(input, mat2, *, out=None):
-    """torch.bmm: batched product of two 3-D tensors with the same batch size, no broadcasting."""
+    """Batched product of the 3-D tensors `input` and `mat2`, as torch.bmm.
+
+    Both have the same batch size; nothing broadcasts. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, bmm, input, mat2)
     for name, t in (("batch1", input), ("batch2", mat2)):
@@ -148,7 +158,10 @@ def bmm(input, mat2, *, out=None):
 
 
 def mv(input, vec, *, out=None):
-    """torch.mv: matrix @ vector."""
+    """Product of the matrix `input` and the vector `vec`, as torch.mv.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, mv, input, vec)
     if input.ndim != 2 or vec.ndim != 1:
@@ -158,7 +171,10 @@ def mv(input, vec, *, out=None):
 
 
 def dot(input, tensor, *, out=None):
-    """torch.dot: inner product of two 1-D tensors of the same length and dtype."""
+    """Inner product of the 1-D tensors `input` and `tensor`, as torch.dot.
+
+    Both have the same length and dtype. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, dot, input, tensor)
     if input.ndim != 1 or tensor.ndim != 1:
@@ -171,14 +187,20 @@ def dot(input, tensor, *, out=None):
 
 
 def vdot(input, other):
-    """torch.vdot: dot with the first operand conjugated (real tensors only here: dot)."""
+    """Inner product of 1-D `input` (conjugated) and `other`, as torch.vdot.
+
+    Only real tensors exist here, so it is `dot`.
+    """
     if input.dtype.is_complex or other.dtype.is_complex:
         raise RuntimeError("vdot: complex tensors are not supported by tapegrad")
     return dot(input, other)
 
 
 def outer(input, vec2, *, out=None):
-    """torch.outer / torch.ger: input[i] * vec2[j]; dtypes promote as for `*`."""
+    """Outer product input[i] * vec2[j] of 1-D `input` and `vec2`, as torch.outer (alias `ger`).
+
+    Dtypes promote as for `*`. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, outer, input, vec2)
     for name, t in (("self", input), ("vec2", vec2)):
@@ -191,7 +213,10 @@ ger = outer
 
 
 def inner(input, other, *, out=None):
-    """torch.inner: sum over the last dimension of both; shape input[:-1] + other[:-1]."""
+    """Sum over the last dimension of `input` and of `other`, as torch.inner.
+
+    The result has shape input.shape[:-1] + other.shape[:-1]. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, inner, input, other)
     if input.ndim == 0 or other.ndim == 0:

@@ -59,8 +59,10 @@ defvjp(diagonal_backward, lambda g, out, g0, shape, offset=0, dim1=0, dim2=1:
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """torch.diagonal: the `offset` diagonal of the (dim1, dim2) planes as a last dimension,
-    a view (writes through it reach input)."""
+    """The `offset` diagonal of the (`dim1`, `dim2`) planes of `input`, as torch.diagonal.
+
+    The diagonal becomes the last dimension; a view (writes through it reach `input`).
+    """
     n = input.ndim
     if n < 2:
         raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions, got "
@@ -72,8 +74,10 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """torch.diag_embed: the last dimension of input as the `offset` diagonal of new
-    (dim1, dim2) planes, zeros elsewhere."""
+    """`input`'s last dimension as the `offset` diagonal of new planes, as torch.diag_embed.
+
+    The new planes are dimensions (`dim1`, `dim2`) of the result, zeros off the diagonal.
+    """
     n = input.ndim + 1
     d1, d2 = _dim(dim1, n, "diag_embed"), _dim(dim2, n, "diag_embed")
     if d1 == d2:
@@ -87,8 +91,11 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def diag(input, diagonal=0, *, out=None):
-    """torch.diag: a 1-d tensor as the `diagonal` of a square matrix, or the `diagonal` of a
-    2-d tensor."""
+    """A matrix with 1-d `input` on a diagonal, or a diagonal of 2-d `input`, as torch.diag.
+
+    `diagonal` selects the diagonal (0 the main one, > 0 above, < 0 below). `out`, if given,
+    receives the result.
+    """
     if out is not None:
         return into(out, diag, input, diagonal)
     if input.ndim == 1:
@@ -109,21 +116,30 @@ def _triangle(input, diagonal, keep, op):
 
 
 def triu(input, diagonal=0, *, out=None):
-    """torch.triu: zeros below the `diagonal` of the last two dimensions."""
+    """`input` with zeros below the `diagonal` of its last two dimensions, as torch.triu.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, triu, input, diagonal)
     return _triangle(input, diagonal, np.triu, "triu")
 
 
 def tril(input, diagonal=0, *, out=None):
-    """torch.tril: zeros above the `diagonal` of the last two dimensions."""
+    """`input` with zeros above the `diagonal` of its last two dimensions, as torch.tril.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, tril, input, diagonal)
     return _triangle(input, diagonal, np.tril, "tril")
 
 
 def trace(input):
-    """torch.trace: the sum of a matrix's main diagonal (integers sum to int64)."""
+    """The sum of the main diagonal of the matrix `input`, as torch.trace.
+
+    Integers sum to int64.
+    """
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return _sum(diagonal_prim(input, 0, 0, 1))
@@ -131,7 +147,10 @@ def trace(input):
 
 # ---- products ----------------------------------------------------------------------------------
 def kron(input, other, *, out=None):
-    """torch.kron: the Kronecker product (the shorter shape gets leading 1s)."""
+    """The Kronecker product of `input` and `other`, as torch.kron.
+
+    The shorter shape gets leading 1s. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, kron, input, other)
     nd = max(input.ndim, other.ndim)
@@ -159,8 +178,11 @@ def _tensordot_dims(dims, na, nb):
 
 
 def tensordot(a, b, dims=2, out=None):
-    """torch.tensordot: contract dims of `a` with dims of `b` (an int: a's last and b's first
-    `dims`), through einsum; written into `out` if given."""
+    """Contract dimensions of `a` with dimensions of `b`, as torch.tensordot.
+
+    `dims` is an int (a's last and b's first `dims` dimensions) or a pair of lists of dims;
+    computed through einsum. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_named(out, "tensordot", tensordot, a, b, dims)
     da, db = _tensordot_dims(dims, a.ndim, b.ndim)
@@ -181,8 +203,11 @@ def tensordot(a, b, dims=2, out=None):
 
 
 def cross(input, other, dim=None, *, out=None):
-    """torch.cross: the cross product of 3-vectors along `dim` (by default the first dimension
-    of size 3); the inputs broadcast."""
+    """The cross product of 3-vectors in `input` and `other` along `dim`, as torch.cross.
+
+    `dim` defaults to the first dimension of size 3; the inputs broadcast. `out`, if given,
+    receives the result.
+    """
     if out is not None:
         return into(out, cross, input, other, dim)
     if input.ndim != other.ndim:
@@ -212,7 +237,10 @@ def cross(input, other, dim=None, *, out=None):
 
 # ---- rearranging -------------------------------------------------------------------------------
 def roll(input, shifts, dims=None):
-    """torch.roll: shift entries along `dims` cyclically (the flattened tensor if None)."""
+    """`input` with entries shifted cyclically by `shifts` along `dims`, as torch.roll.
+
+    With `dims` None the flattened tensor is rolled and the shape restored.
+    """
     shifts = [shifts] if isinstance(shifts, (int, np.integer)) else list(shifts)
     if dims is None:
         if len(shifts) != 1:
@@ -234,7 +262,10 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
-    """torch.rot90: rotate by 90 degrees k times, from the first of `dims` toward the second."""
+    """`input` rotated by 90 degrees `k` times in the plane `dims`, as torch.rot90.
+
+    The rotation goes from the first of `dims` toward the second.
+    """
     dims = list(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -256,8 +287,11 @@ def rot90(input, k=1, dims=(0, 1)):
 
 
 def meshgrid(*tensors, indexing=None):
-    """torch.meshgrid: coordinate grids of 0-d/1-d tensors, 'ij' indexing by default ('xy'
-    swaps the first two dimensions); the grids are expanded views."""
+    """Coordinate grids of 0-d/1-d `tensors`, as torch.meshgrid.
+
+    `indexing` is 'ij' by default ('xy' swaps the first two dimensions); the grids are expanded
+    views.
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     indexing = indexing or "ij"
@@ -296,9 +330,12 @@ def dist(input, other, p=2):
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """torch.cdist: the p-norm distances between the rows of x1 (..., P, M) and of x2
-    (..., R, M), as (..., P, R); computed directly (never through matmul), gradient 0 where a
-    distance is 0, as PyTorch's."""
+    """The `p`-norm distances between the rows of `x1` and of `x2`, as torch.cdist.
+
+    `x1` is (..., P, M) and `x2` (..., R, M); the result is (..., P, R). Computed directly, never
+    through matmul, whatever `compute_mode` says; the gradient is 0 where a distance is 0, as in
+    PyTorch.
+    """
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 "
                            f"got: {x2.ndim}D")

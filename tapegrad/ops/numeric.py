@@ -25,7 +25,10 @@ defvjp(exp2, lambda g, out, x: g * out * math.log(2), reads=((-1,),))
 
 
 def sgn(input):
-    """torch.sgn: sign(x) for real tensors (x / |x| is for complex ones, which tapegrad lacks)."""
+    """The sign of `input`, as torch.sgn.
+
+    For real tensors it is `sign` (x / |x| is for complex ones, which tapegrad lacks).
+    """
     return sign(input)
 
 
@@ -36,8 +39,11 @@ def _limits(a, posinf, neginf):
 
 @primitive("nan_to_num", raw=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """torch.nan_to_num: NaN, +inf and -inf replaced (by 0 and the dtype's largest and
-    smallest finite values unless given); integer tensors come back unchanged."""
+    """`input` with NaN, +inf and -inf replaced by finite numbers, as torch.nan_to_num.
+
+    NaN becomes `nan`, +inf `posinf` and -inf `neginf`; by default 0 and the dtype's largest and
+    smallest finite values. Integer tensors come back unchanged.
+    """
     a = np.asarray(input)
     if not is_floating(a.dtype):
         return a.copy()

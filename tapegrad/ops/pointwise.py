@@ -85,15 +85,20 @@ defvjp(copysign,
 
 
 def signbit(input):
-    """torch.signbit: whether the sign bit is set (True for -0.0); a bool tensor, never
-    recorded."""
+    """A bool tensor, True where the sign bit of `input` is set, as torch.signbit.
+
+    True for -0.0 too; never recorded.
+    """
     a = _data(input)
     return _leaf(np.signbit(a if is_floating(a.dtype) else a.astype(np.float64)))
 
 
 @primitive("fmax", raw=True)
 def fmax(input, other):
-    """torch.fmax: the elementwise maximum, NaN only where both are NaN."""
+    """Elementwise maximum of `input` and `other`, ignoring NaNs, as torch.fmax.
+
+    NaN only where both are NaN.
+    """
     x, y = promote(input, other)
     return np.fmax(x, y)
 
@@ -112,7 +117,10 @@ defvjp(fmax,
 
 @primitive("fmin", raw=True)
 def fmin(input, other):
-    """torch.fmin: the elementwise minimum, NaN only where both are NaN."""
+    """Elementwise minimum of `input` and `other`, ignoring NaNs, as torch.fmin.
+
+    NaN only where both are NaN.
+    """
     x, y = promote(input, other)
     return np.fmin(x, y)
 
@@ -138,7 +146,10 @@ def rsub(input, other, alpha=1):
 
 
 def divide(input, other, *, rounding_mode=None, out=None):
-    """torch.divide: div."""
+    """Elementwise `input` / `other`, as torch.divide (an alias of `div`).
+
+    `rounding_mode` is None, 'trunc' or 'floor', as in `div`. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, divide, input, other, rounding_mode=rounding_mode)
     if rounding_mode is None:

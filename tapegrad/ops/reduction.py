@@ -84,7 +84,12 @@ defvjp(_sum, lambda g, out, x, dims=None, keepdim=False, dtype=None:
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.sum over `dim` (every dim by default); integer and bool tensors sum to int64."""
+    """Sum of `input` over `dim` (every dim by default), as torch.sum.
+
+    `dim` is an int or a sequence of ints. With `keepdim` the reduced dims stay, with size 1.
+    Integer and bool tensors sum to int64 unless `dtype` is given (the input is cast to it first).
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, sum, input, dim, keepdim, dtype=dtype)
     return _sum(input, dims=_dims(dim, input._data.ndim, "sum"), keepdim=keepdim,
@@ -108,7 +113,11 @@ defvjp(_mean, _mean_grad)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.mean over `dim`; integer tensors need a floating `dtype`, as in PyTorch."""
+    """Mean of `input` over `dim` (every dim by default), as torch.mean.
+
+    With `keepdim` the reduced dims stay, with size 1. Integer tensors need a floating `dtype`, as
+    in PyTorch. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, mean, input, dim, keepdim, dtype=dtype)
     dtype = as_dtype(dtype)
@@ -175,14 +184,22 @@ def _extremes(input, dim, keepdim, op, op_name):
 
 
 def amax(input, dim=(), keepdim=False, *, out=None):
-    """torch.amax: the largest values over `dim` (every dim by default); ties share the gradient."""
+    """Largest values of `input` over `dim` (every dim by default), as torch.amax.
+
+    With `keepdim` the reduced dims stay, with size 1. Ties share the gradient equally. `out`, if
+    given, receives the result.
+    """
     if out is not None:
         return into(out, amax, input, dim, keepdim)
     return _extremes(input, dim, keepdim, _amax, "amax")
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
-    """torch.amin: the smallest values over `dim`; ties share the gradient."""
+    """Smallest values of `input` over `dim` (every dim by default), as torch.amin.
+
+    With `keepdim` the reduced dims stay, with size 1. Ties share the gradient equally. `out`, if
+    given, receives the result.
+    """
     if out is not None:
         return into(out, amin, input, dim, keepdim)
     return _extremes(input, dim, keepdim, _amin, "amin")
@@ -240,8 +257,13 @@ def _whole(input, op, op_name):
 
 
 def max(input, dim=None, keepdim=False, *, other=None, out=None):
-    """torch.max: the largest value (0-d, ties share the gradient); `(values, indices)` along
-    an int `dim` (the gradient goes to the index); `maximum(input, other)` given a tensor."""
+    """The largest value of `input`, or its maxima along `dim`, as torch.max.
+
+    Without `dim`: a 0-d tensor, ties share the gradient. With an int `dim`: a named tuple of the
+    values and their int64 indices (the gradient goes to the index); with `keepdim` the reduced
+    dims stay, with size 1. With a tensor `other` (positionally in place of `dim`, or by keyword):
+    `maximum(input, other)`. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, max, input, dim, keepdim, other=other)
     if isinstance(dim, Tensor) or other is not None:
@@ -252,7 +274,12 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):
 
 
 def min(input, dim=None, keepdim=False, *, other=None, out=None):
-    """torch.min: the smallest value, `(values, indices)` along `dim`, or minimum(input, other)."""
+    """The smallest value of `input`, or its minima along `dim`, as torch.min.
+
+    Without `dim`: a 0-d tensor, ties share the gradient. With an int `dim`: a named tuple of the
+    values and their int64 indices; with `keepdim` the reduced dims stay, with size 1. With a
+    tensor `other`: `minimum(input, other)`. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, min, input, dim, keepdim, other=other)
     if isinstance(dim, Tensor) or other is not None:
@@ -277,14 +304,22 @@ def _arg(input, dim, keepdim, argfn, op_name):
 
 
 def argmax(input, dim=None, keepdim=False, *, out=None):
-    """torch.argmax: index of the first largest value (in the flattened input if dim is None)."""
+    """Index of the first largest value of `input` along `dim`, as torch.argmax.
+
+    With `dim` None the index is into the flattened input. With `keepdim` the reduced dims stay,
+    with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, argmax, input, dim, keepdim)
     return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False, *, out=None):
-    """torch.argmin: index of the first smallest value (in the flattened input if dim is None)."""
+    """Index of the first smallest value of `input` along `dim`, as torch.argmin.
+
+    With `dim` None the index is into the flattened input. With `keepdim` the reduced dims stay,
+    with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, argmin, input, dim, keepdim)
     return _arg(input, dim, keepdim, np.argmin, "argmin")
@@ -325,7 +360,12 @@ defvjp(_prod, _prod_grad)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.prod over `dim` (every dim by default; a sequence of dims is accepted too)."""
+    """Product of `input` over `dim` (every dim by default), as torch.prod.
+
+    `dim` may also be a sequence of dims. With `keepdim` the reduced dims stay, with size 1.
+    Integer and bool tensors multiply in int64 unless `dtype` is given. The gradient is exact where
+    `input` has zeros. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, prod, input, dim, keepdim, dtype=dtype)
     return _prod(input, dims=_dims(dim, input._data.ndim, "prod"), keepdim=keepdim,
@@ -354,7 +394,10 @@ defvjp(_logsumexp, lambda g, out, x, dims=None, keepdim=False:
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
-    """torch.logsumexp: log(sum(exp(input))) over `dim`, shifted by the max for stability."""
+    """log(sum(exp(`input`))) over `dim`, shifted by the max for stability, as torch.logsumexp.
+
+    With `keepdim` the reduced dims stay, with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, logsumexp, input, dim, keepdim)
     return _logsumexp(input, dims=_dims(dim, input._data.ndim, "logsumexp"), keepdim=keepdim)
@@ -368,21 +411,30 @@ def _truth(input, dim, keepdim, name):
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
-    """torch.all: whether every element (along `dim`) is nonzero; a bool tensor."""
+    """Whether every element of `input` (along `dim`) is nonzero, a bool tensor, as torch.all.
+
+    With `keepdim` the reduced dims stay, with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, all, input, dim, keepdim)
     return _truth(input, dim, keepdim, "all")
 
 
 def any(input, dim=None, keepdim=False, *, out=None):
-    """torch.any: whether some element (along `dim`) is nonzero; a bool tensor."""
+    """Whether some element of `input` (along `dim`) is nonzero, a bool tensor, as torch.any.
+
+    With `keepdim` the reduced dims stay, with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into_plain(out, any, input, dim, keepdim)
     return _truth(input, dim, keepdim, "any")
 
 
 def count_nonzero(input, dim=None):
-    """torch.count_nonzero over `dim` (every dim by default), as int64."""
+    """The number of nonzero elements of `input`, as torch.count_nonzero.
+
+    Counts over `dim` (an int or a tuple; every dim by default), as int64.
+    """
     a = input._data
     return _leaf(np.asarray(np.count_nonzero(a, axis=_dims(dim, a.ndim, "count_nonzero")),
                             np.int64))

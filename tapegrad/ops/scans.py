@@ -42,14 +42,20 @@ def _running(input, dim, ufunc, result, op):
 
 
 def cummax(input, dim, *, out=None):
-    """torch.cummax: (running maxima along `dim`, the index each came from)."""
+    """Running maxima of `input` along `dim` and the index each came from, as torch.cummax.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cummax, input, dim)
     return _running(input, dim, np.maximum, cummax_result, "cummax")
 
 
 def cummin(input, dim, *, out=None):
-    """torch.cummin: (running minima along `dim`, the index each came from)."""
+    """Running minima of `input` along `dim` and the index each came from, as torch.cummin.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, cummin, input, dim)
     return _running(input, dim, np.minimum, cummin_result, "cummin")
@@ -88,7 +94,10 @@ defvjp(_logcumsumexp, _logcumsumexp_grad)
 
 
 def logcumsumexp(input, dim, *, out=None):
-    """torch.logcumsumexp: log(cumsum(exp(input))) along `dim`, without overflow."""
+    """log(cumsum(exp(`input`))) along `dim`, without overflow, as torch.logcumsumexp.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, logcumsumexp, input, dim)
     if not is_floating(input._data.dtype):
@@ -98,7 +107,11 @@ def logcumsumexp(input, dim, *, out=None):
 
 # ---- NaN-skipping reductions -------------------------------------------------------------------
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.nansum: sum with NaNs counted as zero (their gradient is 0)."""
+    """Sum of `input` over `dim` with NaNs counted as zero, as torch.nansum.
+
+    Every dim by default; with `keepdim` the reduced dims stay, with size 1. `dtype`, if given, is
+    the dtype to sum in. The gradient at a NaN is 0. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, nansum, input, dim, keepdim, dtype=dtype)
     a = input._data
@@ -107,7 +120,12 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """torch.nanmean: the mean of the entries that are not NaN (nansum / their count)."""
+    """Mean of the entries of `input` over `dim` that are not NaN, as torch.nanmean.
+
+    nansum / the count of non-NaN entries, every dim by default; with `keepdim` the reduced dims
+    stay, with size 1. `dtype`, if given, is the dtype to compute in. `out`, if given, receives the
+    result.
+    """
     if out is not None:
         return into(out, nanmean, input, dim, keepdim, dtype=dtype)
     a = input._data

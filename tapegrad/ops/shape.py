@@ -27,9 +27,12 @@ defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, x.shape))
 
 @primitive("broadcast_to", reads_inputs=False, view=True, raw=True)
 def broadcast_to(input, shape, writable=False):
-    """torch.broadcast_to: a read-only view of input expanded to `shape` (-1 keeps a size).
-    `writable` (Tensor.expand): an expansion that stretches nothing (same shape, or leading
-    size-1 dims) is a plain view that in-place ops may write, as in PyTorch."""
+    """A read-only view of `input` expanded to `shape`, as torch.broadcast_to.
+
+    A -1 in `shape` keeps that size. `writable` (Tensor.expand's case): an expansion that stretches
+    nothing (same shape, or leading size-1 dims) is a plain view that in-place ops may write, as in
+    PyTorch.
+    """
     try:
         out = np.broadcast_to(input, shape)
     except ValueError:      # -1 entries, or sizes that do not match: torch's checks and errors
@@ -110,8 +113,11 @@ def _infer_shape(shape, size, op):
 
 
 def reshape(input, *shape):
-    """torch.reshape / Tensor.reshape: a view when NumPy can make one, else a copy; one size may
-    be -1."""
+    """`input` with a new `shape`, as torch.reshape.
+
+    A view when NumPy can make one, else a copy; one size may be -1. `shape` is given as separate
+    ints or as one sequence.
+    """
     shape = _sizes(shape)
     if math.prod(shape) != input._data.size or (shape and min(shape) < 0):
         shape = _infer_shape(shape, input._data.size, "reshape")
@@ -119,8 +125,11 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    """Tensor.view: reshape without copying; raises, as PyTorch does, where the strides do not
-    allow it (a transposed or expanded tensor flattened): use reshape there."""
+    """`input` with a new `shape`, never copying, as torch.Tensor.view.
+
+    Raises, as PyTorch does, where the strides do not allow it (a transposed or expanded tensor
+    flattened): use reshape there. One size may be -1.
+    """
     a = input._data
     if not a.flags.c_contiguous:
         shape = _sizes(shape)
@@ -136,7 +145,7 @@ def view(input, *shape):
 
 
 def view_as(input, other):
-    """Tensor.view_as / Tensor.reshape_as: reshape to other's shape."""
+    """`input` reshaped to the shape of `other`, as torch.Tensor.view_as (and reshape_as)."""
     return reshape(input, other.shape)
 
 
@@ -144,7 +153,10 @@ reshape_as = view_as
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    """torch.flatten: merge dimensions start_dim..end_dim into one (a 0-d tensor becomes 1-d)."""
+    """`input` with dimensions `start_dim`..`end_dim` merged into one, as torch.flatten.
+
+    A 0-d tensor becomes 1-d.
+    """
     shape = input._data.shape
     nd = len(shape)
     s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
@@ -158,7 +170,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
-    """torch.unflatten: split dimension `dim` into `sizes` (one of them may be -1)."""
+    """Split dimension `dim` of `input` into `sizes` (one may be -1), as torch.unflatten."""
     shape = input._data.shape
     d = _dim(dim, input.ndim, "unflatten")
     sizes = tuple(sizes)
@@ -171,7 +183,10 @@ def unflatten(input, dim, sizes):
 
 
 def squeeze(input, dim=None):
-    """torch.squeeze: drop size-1 dimensions (all, or those among `dim`, an int or a tuple)."""
+    """`input` without its size-1 dimensions, as torch.squeeze.
+
+    All of them, or only those among `dim` (an int or a tuple).
+    """
     shape = input._data.shape
     if dim is None:
         return reshape_prim(input, tuple(n for n in shape if n != 1))
@@ -180,7 +195,10 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
-    """torch.unsqueeze: insert a size-1 dimension at `dim` (in [-ndim-1, ndim])."""
+    """`input` with a size-1 dimension inserted at `dim`, as torch.unsqueeze.
+
+    `dim` is in [-ndim-1, ndim].
+    """
     shape = input._data.shape
     d = _dim(dim, len(shape) + 1, "unsqueeze")
     return reshape_prim(input, shape[:d] + (1,) + shape[d:])
@@ -208,7 +226,10 @@ def _atleast(tensors, n):
 
 # ---- permuting -------------------------------------------------------------------------------
 def permute(input, *dims):
-    """torch.permute: reorder dimensions."""
+    """A view of `input` with its dimensions reordered as `dims`, as torch.permute.
+
+    `dims` is given as separate ints or as one sequence.
+    """
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _sizes(dims)
@@ -223,7 +244,7 @@ def permute(input, *dims):
 
 
 def transpose(input, dim0, dim1):
-    """torch.transpose: swap two dimensions."""
+    """A view of `input` with dimensions `dim0` and `dim1` swapped, as torch.transpose."""
     n = input.ndim
     d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
     dims = list(range(n))
@@ -236,13 +257,16 @@ swapdims = transpose
 
 
 def swapaxes(input, axis0, axis1):
-    """torch.swapaxes: transpose under NumPy's parameter names."""
+    """A view of `input` with `axis0` and `axis1` swapped, as torch.swapaxes."""
     return transpose(input, axis0, axis1)
 
 
 def adjoint(input, name="adjoint()"):
-    """torch.adjoint / Tensor.mT / Tensor.mH (real tensors): swap the last two dimensions; a
-    0-d tensor is returned as it is and a 1-d one raises, as in PyTorch."""
+    """A view of `input` with its last two dimensions swapped, as torch.adjoint.
+
+    Also Tensor.mT and Tensor.mH (the same for real tensors). A 0-d tensor is returned as it is and
+    a 1-d one raises, as in PyTorch; `name` names the caller in that error.
+    """
     n = input.ndim
     if n == 1:
         raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
@@ -251,7 +275,10 @@ def adjoint(input, name="adjoint()"):
 
 
 def t(input):
-    """torch.t: transpose a 2-d tensor; 0-d and 1-d tensors are returned as they are."""
+    """The transpose of a 2-d `input`, as torch.t.
+
+    0-d and 1-d tensors are returned as they are.
+    """
     n = input.ndim
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
@@ -259,8 +286,11 @@ def t(input):
 
 
 def movedim(input, source, destination):
-    """torch.movedim: move dimensions `source` to positions `destination`, keeping the rest in
-    order."""
+    """A view of `input` with dims `source` moved to `destination`, as torch.movedim.
+
+    `source` and `destination` are ints or sequences of ints; the other dimensions keep their
+    order. Alias `moveaxis`.
+    """
     n = input.ndim
     src, dst = _ints(source), _ints(destination)
     if len(src) != len(dst):
@@ -309,17 +339,20 @@ def _expanded(shape, sizes, op):
 
 
 def expand(input, *sizes):
-    """Tensor.expand: a view with size-1 dimensions stretched (-1 keeps a size; new ones lead)."""
+    """A view of `input` with size-1 dims stretched to `sizes`, as torch.Tensor.expand.
+
+    -1 keeps a size; new dimensions lead. `sizes` is given as separate ints or one sequence.
+    """
     return broadcast_to(input, _sizes(sizes), writable=True)
 
 
 def expand_as(input, other):
-    """Tensor.expand_as: expand to other's shape."""
+    """`input` expanded to the shape of `other`, as torch.Tensor.expand_as."""
     return broadcast_to(input, tuple(other.shape), writable=True)
 
 
 def sum_to_size(input, *size):
-    """Tensor.sum_to_size: sum broadcast dimensions away so the result has shape `size`."""
+    """`input` summed over broadcast dims down to shape `size`, as torch.Tensor.sum_to_size."""
     size = _sizes(size)
     shape = input._data.shape
     if tuple(size) == shape:
@@ -331,7 +364,10 @@ def sum_to_size(input, *size):
 
 
 def repeat(input, *sizes):
-    """Tensor.repeat: tile the tensor sizes[i] times along dimension i (extra sizes lead)."""
+    """`input` tiled sizes[i] times along dimension i, as torch.Tensor.repeat.
+
+    Extra leading entries of `sizes` add dimensions.
+    """
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _sizes(sizes)
@@ -348,13 +384,16 @@ def repeat(input, *sizes):
 
 
 def tile(input, *dims):
-    """torch.tile: repeat, with missing leading repeats taken as 1."""
+    """`input` repeated `dims` times, as torch.tile.
+
+    Like `repeat`, with missing leading repeats taken as 1.
+    """
     dims = _sizes(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
 
 
 def flip(input, *dims):
-    """torch.flip: reverse the order along `dims` (a copy, as in PyTorch)."""
+    """A copy of `input` reversed along `dims`, as torch.flip."""
     dims = _sizes(dims)
     n = input.ndim
     wrapped = tuple(_dim(d, n, "flip") for d in dims)

@@ -50,7 +50,11 @@ def _pick(input, idx, d, keepdim):
 
 # ---- sort --------------------------------------------------------------------------------------
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):
-    """torch.sort: (values, indices) along `dim`; always stable, NaN sorts as the largest."""
+    """`input` sorted along `dim`, with the indices that sort it, as torch.sort.
+
+    Ascending unless `descending`; always stable (`stable` is accepted), NaN sorts as the largest.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, sort, input, dim, descending, stable=stable)
     a = input._data
@@ -61,7 +65,10 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
-    """torch.argsort: the indices that sort `input` along `dim` (stable)."""
+    """The indices that sort `input` along `dim` (stably), as torch.argsort.
+
+    Ascending unless `descending`; `stable` is accepted (the sort is always stable).
+    """
     a = input._data
     d = _dim(dim, a.ndim, "argsort")
     return _leaf(_argsort(a, d, descending).astype(np.int64, copy=False) if a.ndim
@@ -69,15 +76,21 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
 
 
 def msort(input, *, out=None):
-    """torch.msort: sort along the first dimension, values only."""
+    """`input` sorted along its first dimension, values only, as torch.msort.
+
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, msort, input)
     return sort(input, 0).values
 
 
 def topk(input, k, dim=None, largest=True, sorted=True, *, out=None):
-    """torch.topk: the k largest (or smallest) values along `dim` (the last by default) and
-    their indices, in sorted order; ties keep input order."""
+    """The `k` largest values of `input` along `dim` and their indices, as torch.topk.
+
+    `dim` is the last by default; the smallest with `largest`=False. In sorted order (`sorted` is
+    accepted); ties keep input order. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, topk, input, k, dim, largest, sorted)
     a = input._data
@@ -93,8 +106,12 @@ def topk(input, k, dim=None, largest=True, sorted=True, *, out=None):
 
 
 def kthvalue(input, k, dim=None, keepdim=False, *, out=None):
-    """torch.kthvalue: the k-th smallest value along `dim` (the last by default) and its
-    index. (Among tied values the index may differ from PyTorch's, whose choice is unstable.)"""
+    """The `k`-th smallest value of `input` along `dim` and its index, as torch.kthvalue.
+
+    `dim` is the last by default. With `keepdim` the reduced dim stays, with size 1. Among tied
+    values the index may differ from PyTorch's, whose choice is unstable. `out`, if given, receives
+    the result.
+    """
     if out is not None:
         return into(out, kthvalue, input, k, dim, keepdim)
     a = input._data
@@ -158,15 +175,22 @@ def _median(input, dim, keepdim, skip_nan, op, result):
 
 
 def median(input, dim=None, keepdim=False, *, out=None):
-    """torch.median: the lower median of all entries (0-d; ties share the gradient), or
-    (values, indices) along `dim`. NaN propagates."""
+    """The lower median of `input`, or its medians along `dim` and indices, as torch.median.
+
+    Without `dim`: a 0-d tensor, ties share the gradient. With `keepdim` the reduced dim stays,
+    with size 1. NaN propagates. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, median, input, dim, keepdim)
     return _median(input, dim, keepdim, False, "median", median_result)
 
 
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
-    """torch.nanmedian: median ignoring NaNs (NaN where a slice has nothing else)."""
+    """The median of `input` ignoring NaNs, as torch.nanmedian.
+
+    As `median`, over all entries or along `dim` (with indices); NaN where a slice has nothing
+    else. With `keepdim` the reduced dim stays, with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, nanmedian, input, dim, keepdim)
     return _median(input, dim, keepdim, True, "nanmedian", nanmedian_result)
@@ -192,7 +216,10 @@ def _mode_index(a, d):
 
 
 def mode(input, dim=-1, keepdim=False, *, out=None):
-    """torch.mode: (values, indices) of the most frequent value along `dim`."""
+    """The most frequent value of `input` along `dim` and an index of it, as torch.mode.
+
+    With `keepdim` the reduced dim stays, with size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, mode, input, dim, keepdim)
     a = input._data
@@ -265,15 +292,23 @@ def _q_layout(out, qa, keepdim, shape):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    """torch.quantile: the q-th quantiles (q a number or a 1-d tensor, which then leads the
-    result) over `dim` or all entries; NaN if a slice holds a NaN."""
+    """The `q`-th quantiles of `input` over `dim` (all entries by default), as torch.quantile.
+
+    `q` is a number or a 1-d tensor, which then leads the result's shape. `interpolation` is
+    'linear', 'lower', 'higher', 'midpoint' or 'nearest'. With `keepdim` the reduced dim stays,
+    with size 1. NaN if a slice holds a NaN. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, quantile, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    """torch.nanquantile: quantile ignoring NaNs (NaN where a slice has nothing else)."""
+    """The `q`-th quantiles of `input` ignoring NaNs, as torch.nanquantile.
+
+    As `quantile` (`dim`, `keepdim`, `interpolation`); NaN where a slice has nothing else. `out`,
+    if given, receives the result.
+    """
     if out is not None:
         return into(out, nanquantile, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")

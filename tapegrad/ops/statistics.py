@@ -60,21 +60,34 @@ def _moments(input, dim, unbiased, keepdim, correction, op):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """torch.var: sum((x - mean)**2) / (N - correction) over `dim`; correction 1 by default."""
+    """Variance of `input` over `dim` (every dim by default), as torch.var.
+
+    sum((x - mean) ** 2) / (N - `correction`); `correction` is 1 by default, and the older
+    `unbiased` (True: 1, False: 0) is accepted instead. With `keepdim` the reduced dims stay, with
+    size 1. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, var, input, dim, unbiased, keepdim, correction=correction)
     return _var(input, **_moments(input, dim, unbiased, keepdim, correction, "var"))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """torch.std: sqrt(var); its gradient is 0 where std is 0, as in PyTorch."""
+    """Standard deviation sqrt(var) of `input` over `dim`, as torch.std.
+
+    `correction` and `unbiased` are as in `var`. With `keepdim` the reduced dims stay, with size 1.
+    Its gradient is 0 where the result is 0, as in PyTorch. `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, std, input, dim, unbiased, keepdim, correction=correction)
     return _std(input, **_moments(input, dim, unbiased, keepdim, correction, "std"))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """torch.var_mean: (var, mean) over the same dims."""
+    """The variance and the mean of `input` over the same `dim`, as torch.var_mean.
+
+    `correction` and `unbiased` are as in `var`. With `keepdim` the reduced dims stay, with size 1.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, var_mean, input, dim, unbiased, keepdim, correction=correction)
     kw = _moments(input, dim, unbiased, keepdim, correction, "var_mean")
@@ -82,7 +95,11 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """torch.std_mean: (std, mean) over the same dims."""
+    """The standard deviation and the mean of `input` over the same `dim`, as torch.std_mean.
+
+    `correction` and `unbiased` are as in `var`. With `keepdim` the reduced dims stay, with size 1.
+    `out`, if given, receives the result.
+    """
     if out is not None:
         return into(out, std_mean, input, dim, unbiased, keepdim, correction=correction)
     kw = _moments(input, dim, unbiased, keepdim, correction, "std_mean")

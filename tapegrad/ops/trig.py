@@ -12,7 +12,11 @@ from .unary import _data, _floating, rsqrt
 
 @primitive("asin", raw=True)
 def asin(input):
-    """torch.asin."""
+    """Elementwise arcsine of `input`, in radians, as torch.asin (alias `arcsin`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arcsin(_floating(input))
 
 
@@ -21,7 +25,11 @@ defvjp(asin, lambda g, out, x: g * rsqrt(1 - x * x))
 
 @primitive("acos", raw=True)
 def acos(input):
-    """torch.acos."""
+    """Elementwise arccosine of `input`, in radians, as torch.acos (alias `arccos`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arccos(_floating(input))
 
 
@@ -30,7 +38,11 @@ defvjp(acos, lambda g, out, x: -g * rsqrt(1 - x * x))
 
 @primitive("atan", raw=True)
 def atan(input):
-    """torch.atan."""
+    """Elementwise arctangent of `input`, in radians, as torch.atan (alias `arctan`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arctan(_floating(input))
 
 
@@ -39,7 +51,11 @@ defvjp(atan, lambda g, out, x: g / (x * x + 1))
 
 @primitive("sinh", raw=True)
 def sinh(input):
-    """torch.sinh."""
+    """Elementwise hyperbolic sine of `input`, as torch.sinh.
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.sinh(_floating(input))
 
 
@@ -48,7 +64,11 @@ defvjp(sinh, lambda g, out, x: g * cosh(x))
 
 @primitive("cosh", raw=True)
 def cosh(input):
-    """torch.cosh."""
+    """Elementwise hyperbolic cosine of `input`, as torch.cosh.
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.cosh(_floating(input))
 
 
@@ -57,7 +77,11 @@ defvjp(cosh, lambda g, out, x: g * sinh(x))
 
 @primitive("asinh", raw=True)
 def asinh(input):
-    """torch.asinh."""
+    """Elementwise inverse hyperbolic sine of `input`, as torch.asinh (alias `arcsinh`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arcsinh(_floating(input))
 
 
@@ -66,7 +90,11 @@ defvjp(asinh, lambda g, out, x: g * rsqrt(x * x + 1))
 
 @primitive("acosh", raw=True)
 def acosh(input):
-    """torch.acosh."""
+    """Elementwise inverse hyperbolic cosine of `input`, as torch.acosh (alias `arccosh`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arccosh(_floating(input))
 
 
@@ -75,7 +103,11 @@ defvjp(acosh, lambda g, out, x: g * rsqrt(x * x - 1))
 
 @primitive("atanh", raw=True)
 def atanh(input):
-    """torch.atanh."""
+    """Elementwise inverse hyperbolic tangent of `input`, as torch.atanh (alias `arctanh`).
+
+    `input` is a tensor (or number). Integer `input` is computed in the default float dtype, as in
+    PyTorch.
+    """
     return np.arctanh(_floating(input))
 
 

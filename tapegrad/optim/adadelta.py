@@ -6,7 +6,14 @@ from .optimizer import (Optimizer, _axpy_, _check_differentiable, _direction, _s
 
 
 class Adadelta(Optimizer):
-    """torch.optim.Adadelta, step for step as PyTorch documents it."""
+    """Adadelta: steps scaled by running averages of squared gradients and updates.
+
+    Step for step as torch.optim.Adadelta documents it. ``params`` is an iterable of tensors (or of
+    (name, tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``
+    scales the update, ``rho`` is the averages' decay, ``eps`` guards the square roots,
+    ``weight_decay`` is an L2 penalty and ``maximize`` ascends instead; ``foreach`` and
+    ``capturable`` are accepted for compatibility, ``differentiable=True`` raises.
+    """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):

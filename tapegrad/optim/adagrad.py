@@ -6,7 +6,15 @@ from .optimizer import Optimizer, _direction, _step_counter, _validate, _written
 
 
 class Adagrad(Optimizer):
-    """torch.optim.Adagrad; as in torch, every parameter's state exists from construction."""
+    """Adagrad: steps scaled by the root of the sum of squared gradients (torch.optim.Adagrad).
+
+    ``params`` is an iterable of tensors (or of (name, tensor) pairs), or of dicts defining
+    parameter groups with their own settings. ``lr`` (decayed by
+    ``lr_decay`` per step), ``weight_decay`` (L2 penalty), ``initial_accumulator_value``,
+    ``eps`` and ``maximize`` as in torch.optim.Adagrad; ``foreach``, ``differentiable`` and
+    ``fused`` are accepted for compatibility. As in torch, every parameter's state exists
+    from construction.
+    """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):

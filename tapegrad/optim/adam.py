@@ -6,7 +6,15 @@ from .optimizer import (Optimizer, _direction, _lerp_, _step_counter, _validate,
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam, step for step as PyTorch documents it (bias-corrected moments)."""
+    """Adam: steps scaled by bias-corrected first and second moments (torch.optim.Adam).
+
+    Step for step as PyTorch documents it. ``params`` is an iterable of tensors (or of (name,
+    tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``, ``betas``
+    (the moments' decay rates), ``eps``, ``weight_decay`` (an L2 penalty, or decoupled as in AdamW
+    with ``decoupled_weight_decay``), ``amsgrad`` (keep the largest second moment) and ``maximize``
+    as in torch.optim.Adam; ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are
+    accepted for compatibility.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
@@ -70,7 +78,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """torch.optim.AdamW: Adam whose weight decay shrinks the parameters directly."""
+    """Adam with decoupled weight decay, which shrinks the parameters directly (optim.AdamW).
+
+    ``params`` is an iterable of tensors (or of (name, tensor) pairs), or of dicts defining
+    parameter groups with their own settings. ``lr``, ``betas``, ``eps``, ``weight_decay``
+    (default 1e-2), ``amsgrad`` and ``maximize`` as in torch.optim.AdamW; ``foreach``,
+    ``capturable``, ``differentiable`` and ``fused`` are accepted for compatibility.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

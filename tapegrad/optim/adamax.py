@@ -12,7 +12,13 @@ def _check_betas(betas):
 
 
 class Adamax(Optimizer):
-    """torch.optim.Adamax, step for step as PyTorch documents it."""
+    """Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax).
+
+    Step for step as PyTorch documents it. ``params`` is an iterable of tensors (or of (name,
+    tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``,
+    ``betas``, ``eps``, ``weight_decay`` (L2 penalty) and ``maximize`` as in torch.optim.Adamax;
+    ``foreach`` and ``capturable`` are accepted for compatibility, ``differentiable=True`` raises.
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):

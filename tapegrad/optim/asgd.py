@@ -7,7 +7,14 @@ from .optimizer import (Optimizer, _axpy_, _check_differentiable, _direction, _s
 
 
 class ASGD(Optimizer):
-    """torch.optim.ASGD, step for step as PyTorch documents it (eta and mu as float32 scalars)."""
+    """Averaged stochastic gradient descent (torch.optim.ASGD).
+
+    Step for step as PyTorch documents it (eta and mu as float32 scalars). ``params`` is an iterable
+    of tensors (or of (name, tensor) pairs), or of dicts defining parameter groups with their own
+    settings. ``lr``, ``lambd`` (decay term), ``alpha`` (power for the eta update), ``t0`` (step at
+    which averaging starts), ``weight_decay`` and ``maximize`` as in torch.optim.ASGD; ``foreach``
+    and ``capturable`` are accepted for compatibility, ``differentiable=True`` raises.
+    """
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):

@@ -32,7 +32,16 @@ def _set_momentum(group, value, use_beta1):
 
 
 class CyclicLR(LRScheduler):
-    """torch's CyclicLR: the lr goes between base_lr and max_lr in triangles (per batch)."""
+    """Cycle each lr between ``base_lr`` and ``max_lr``, stepping once per batch.
+
+    As in torch.optim.lr_scheduler.CyclicLR: a cycle rises for ``step_size_up`` steps and falls for
+    ``step_size_down`` (default the same); ``mode`` is 'triangular', 'triangular2' (amplitude halved
+    each cycle) or 'exp_range' (amplitude times ``gamma`` ** step), or ``scale_fn`` (with
+    ``scale_mode`` 'cycle' or 'iterations') scales the amplitude; with ``cycle_momentum`` the
+    momentum (or Adam's beta1) cycles inversely between ``base_momentum`` and ``max_momentum``.
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
                  mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
@@ -79,6 +88,7 @@ class CyclicLR(LRScheduler):
         return self.gamma ** x
 
     def get_lr(self):
+        """The learning rates for this batch, one per parameter group (and the momenta)."""
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
@@ -111,7 +121,12 @@ class CyclicLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    """torch's CosineAnnealingWarmRestarts (SGDR): cosine decay restarted every T_i epochs."""
+    """Cosine decay of each lr to ``eta_min``, restarted every T_i epochs (SGDR).
+
+    Mirrors torch.optim.lr_scheduler.CosineAnnealingWarmRestarts: the first period is ``T_0`` epochs
+    and each next one ``T_mult`` times longer. ``optimizer`` is the Optimizer whose group lrs it
+    sets; ``last_epoch`` is the index of the last epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if T_0 <= 0 or not isinstance(T_0, int):
@@ -129,12 +144,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for the current (possibly fractional) epoch, one per group."""
         lo = self.eta_min
         return [lo + (base - lo) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
     def step(self, epoch=None):
-        """Advance one epoch, or go to `epoch` (fractional epochs allowed, as in torch)."""
+        """Advance one epoch, or go to ``epoch`` (fractional epochs allowed, as in torch)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -163,7 +179,16 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    """torch's OneCycleLR: warm up to max_lr, then anneal far below the start (per batch)."""
+    """The one-cycle policy: warm up to ``max_lr``, then anneal far below the start, per batch.
+
+    As in torch.optim.lr_scheduler.OneCycleLR: the cycle lasts ``total_steps`` (or ``epochs`` *
+    ``steps_per_epoch``) steps, rising for the fraction ``pct_start`` from max_lr / ``div_factor``
+    and falling to that / ``final_div_factor``, with ``anneal_strategy`` 'cos' or 'linear'
+    (``three_phase``: back down to the start symmetrically, then a third phase to the minimum).
+    With ``cycle_momentum`` the momentum moves inversely between ``max_momentum`` and
+    ``base_momentum``. ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is
+    the index of the last epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
@@ -221,6 +246,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        """The learning rates for this batch, one per parameter group (and the momenta)."""
         n = self.last_epoch
         if n > self.total_steps:
             raise ValueError(f"Tried to step {n} times. The specified number of total steps is "

@@ -12,7 +12,15 @@ from .optimizer import Optimizer, _validate
 
 
 class LBFGS(Optimizer):
-    """torch.optim.LBFGS: one parameter group; line_search_fn None or "strong_wolfe"."""
+    """Limited-memory BFGS (torch.optim.LBFGS); ``step(closure)`` re-evaluates the loss.
+
+    ``params`` must form one parameter group. ``lr`` is the step length, ``max_iter`` the
+    iterations per step, ``max_eval`` the function evaluations per step (default
+    max_iter * 5 / 4), ``tolerance_grad`` and ``tolerance_change`` the stopping tolerances on
+    the gradient and on the change of loss or parameters, ``history_size`` the number of
+    curvature pairs kept, and ``line_search_fn`` None or 'strong_wolfe', as in
+    torch.optim.LBFGS.
+    """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):

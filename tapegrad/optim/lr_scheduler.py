@@ -15,14 +15,24 @@ from .schedulers_more import (  # noqa: F401
 
 
 class LambdaLR(_LambdaSchedule):
-    """torch's LambdaLR: lr = initial_lr * lr_lambda(epoch), one lambda or one per group."""
+    """Set each lr to initial_lr * lr_lambda(epoch) (torch.optim.lr_scheduler.LambdaLR).
+
+    ``lr_lambda`` is one function of the epoch, or a list with one per parameter group.
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh, with each group's lr saved as its initial_lr).
+    """
 
     def get_lr(self):
+        """The learning rates for this epoch: initial_lr * lr_lambda(last_epoch) per group."""
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class StepLR(LRScheduler):
-    """torch's StepLR: multiply the lr by gamma every `step_size` epochs."""
+    """Multiply the lrs by ``gamma`` every ``step_size`` epochs (torch.optim.lr_scheduler.StepLR).
+
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh, with each group's lr saved as its initial_lr).
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -30,6 +40,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this epoch, one per parameter group (torch's chained form)."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -39,7 +50,11 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """torch's MultiStepLR: multiply the lr by gamma at each milestone epoch."""
+    """Multiply the lrs by ``gamma`` at each epoch in ``milestones`` (lr_scheduler.MultiStepLR).
+
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh, with each group's lr saved as its initial_lr).
+    """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
@@ -47,6 +62,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this epoch, one per parameter group (torch's chained form)."""
         if self.last_epoch not in self.milestones:
             return self._lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
@@ -58,13 +74,18 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """torch's ExponentialLR: multiply the lr by gamma every epoch."""
+    """Multiply the lrs by ``gamma`` every epoch (torch.optim.lr_scheduler.ExponentialLR).
+
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh, with each group's lr saved as its initial_lr).
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this epoch, one per parameter group (torch's chained form)."""
         if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -74,7 +95,13 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """torch's CosineAnnealingLR (SGDR without restarts), in torch's recursive form."""
+    """Cosine annealing of each lr from its initial value to ``eta_min`` over ``T_max`` epochs.
+
+    Mirrors torch.optim.lr_scheduler.CosineAnnealingLR (SGDR without restarts), in torch's recursive
+    form; past T_max the lr climbs back, as in torch. ``optimizer`` is the Optimizer whose group lrs
+    it sets; ``last_epoch`` is the index of the last epoch done (-1: start fresh, with each group's
+    lr saved as its initial_lr).
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
@@ -82,6 +109,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this epoch, one per parameter group (torch's chained form)."""
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._lrs()

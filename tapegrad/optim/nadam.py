@@ -8,7 +8,14 @@ from .optimizer import (Optimizer, _check_differentiable, _direction, _lerp_, _s
 
 
 class NAdam(Optimizer):
-    """torch.optim.NAdam, step for step as PyTorch documents it (mu_product kept in float32)."""
+    """Adam with Nesterov momentum (torch.optim.NAdam).
+
+    Step for step as PyTorch documents it (mu_product kept in float32). ``params`` is an iterable of
+    tensors (or of (name, tensor) pairs), or of dicts defining parameter groups with their own
+    settings. ``lr``, ``betas``, ``eps``, ``weight_decay``, ``momentum_decay``,
+    ``decoupled_weight_decay`` and ``maximize`` as in torch.optim.NAdam; ``foreach`` and
+    ``capturable`` are accepted for compatibility, ``differentiable=True`` raises.
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,

@@ -28,7 +28,14 @@ required = _Required()
 
 
 class Optimizer:
-    """torch.optim.Optimizer: holds `param_groups` (dicts with defaults filled) and `state`."""
+    """Base class of the optimizers (torch.optim.Optimizer): parameter groups and state.
+
+    ``params`` is an iterable of tensors (or of (name, tensor) pairs), or of dicts that define
+    parameter groups with their own settings.
+    ``defaults`` maps each hyper-parameter to the value a group gets when it does not set it.
+    Subclasses keep per-parameter ``state`` (moment buffers, step counts) and
+    ``param_groups`` in torch's layout, so state_dict() round-trips with PyTorch.
+    """
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -46,7 +53,11 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        """Add a group of parameters with their own hyper-parameters (defaults fill the rest)."""
+        """Add ``param_group``, a dict with 'params' and its own hyper-parameters.
+
+        The optimizer's defaults fill the hyper-parameters it leaves out; a parameter already
+        in another group raises ValueError, before anything changes.
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -91,7 +102,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
-        """Reset the gradients of all parameters: to None (default) or to zeros."""
+        """Reset every parameter's gradient: to None if ``set_to_none`` (default), else to 0."""
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad

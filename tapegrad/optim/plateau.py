@@ -6,7 +6,15 @@ from .scheduler_base import LRScheduler, _check_optimizer
 
 
 class ReduceLROnPlateau(LRScheduler):
-    """torch's ReduceLROnPlateau: cut the lr by `factor` when a metric stops improving."""
+    """Multiply the lrs by ``factor`` when a metric stops improving (ReduceLROnPlateau).
+
+    Call ``step(metric)`` once per epoch. ``mode`` 'min' or 'max' says which way is
+    better; an epoch improves on the best by more than ``threshold``, relative or absolute
+    per ``threshold_mode`` ('rel' or 'abs'); after ``patience`` epochs without
+    improvement the lrs are cut, then ``cooldown`` epochs pass before counting again. No
+    lr goes below ``min_lr`` (one number or one per group), and changes smaller than
+    ``eps`` are skipped. ``optimizer`` is the Optimizer whose lrs it sets.
+    """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
@@ -45,6 +53,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """Whether the scheduler is still waiting out a cooldown after a cut."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a, best):
@@ -54,7 +63,10 @@ class ReduceLROnPlateau(LRScheduler):
         return a > best * (self.threshold + 1.0) if rel else a > best + self.threshold
 
     def step(self, metrics, epoch=None):
-        """Record this epoch's metric; reduce the lrs after `patience` epochs without progress."""
+        """Record this epoch's ``metrics`` value; cut the lrs after ``patience`` bad epochs.
+
+        ``epoch`` (deprecated in torch) sets the epoch number instead of counting.
+        """
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1

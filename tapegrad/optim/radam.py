@@ -7,7 +7,14 @@ from .optimizer import (Optimizer, _check_differentiable, _direction, _lerp_, _s
 
 
 class RAdam(Optimizer):
-    """torch.optim.RAdam, step for step as PyTorch documents it."""
+    """Rectified Adam, which damps the early steps' variance (torch.optim.RAdam).
+
+    Step for step as PyTorch documents it. ``params`` is an iterable of tensors (or of (name,
+    tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``,
+    ``betas``, ``eps``, ``weight_decay``, ``decoupled_weight_decay`` and ``maximize`` as in
+    torch.optim.RAdam; ``foreach`` and ``capturable`` are accepted for compatibility,
+    ``differentiable=True`` raises.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,

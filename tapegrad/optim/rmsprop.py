@@ -6,7 +6,14 @@ from .optimizer import (Optimizer, _direction, _lerp_, _step_counter, _validate,
 
 
 class RMSprop(Optimizer):
-    """torch.optim.RMSprop, step for step as PyTorch documents it."""
+    """RMSprop: steps scaled by a running average of squared gradients (torch.optim.RMSprop).
+
+    Step for step as PyTorch documents it. ``params`` is an iterable of tensors (or of (name,
+    tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``, ``alpha``
+    (the average's decay), ``eps``, ``weight_decay``, ``momentum``, ``centered`` (divide by the
+    variance estimate instead) and ``maximize`` as in torch.optim.RMSprop; ``capturable``,
+    ``foreach`` and ``differentiable`` are accepted for compatibility.
+    """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,

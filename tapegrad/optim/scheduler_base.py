@@ -6,7 +6,12 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
-    """torch.optim.lr_scheduler.LRScheduler: `step()` once per epoch sets each group's lr."""
+    """Base of the epoch-driven schedules (torch.optim.lr_scheduler.LRScheduler).
+
+    Call ``step()`` once per epoch, after the optimizer's step: it sets each parameter group's lr.
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh, with each group's lr saved as its initial_lr).
+    """
 
     _is_initial = False
 
@@ -36,11 +41,11 @@ class LRScheduler:
             self._is_initial = False
 
     def get_last_lr(self):
-        """The learning rates the last `step()` set, one per parameter group."""
+        """The learning rates the last ``step()`` set, one per parameter group."""
         return self._last_lr
 
     def step(self, epoch=None):
-        """Advance one epoch (or jump to `epoch`, deprecated in torch) and set the lrs."""
+        """Advance one epoch (or jump to ``epoch``, deprecated in torch) and set the lrs."""
         self._step_count += 1
         if epoch is not None:
             warnings.warn("passing an epoch to scheduler.step() is deprecated (as in PyTorch); "
@@ -67,6 +72,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the schedule from state_dict, as returned by :meth:`state_dict`."""
         self.__dict__.update(state_dict)
 
 

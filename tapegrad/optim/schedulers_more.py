@@ -10,7 +10,12 @@ from .scheduler_base import LRScheduler, _LambdaSchedule
 
 
 class MultiplicativeLR(_LambdaSchedule):
-    """torch's MultiplicativeLR: multiply each group's lr by lr_lambda(epoch) every epoch."""
+    """Multiply each lr by lr_lambda(epoch) every epoch (torch.optim.lr_scheduler.MultiplicativeLR).
+
+    ``lr_lambda`` is one function of the epoch, or a list with one per parameter group.
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
@@ -19,13 +24,18 @@ class MultiplicativeLR(_LambdaSchedule):
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this step, one per parameter group (torch's chained form)."""
         if self._is_initial:
             return self._lrs()
         return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs())]
 
 
 class ConstantLR(LRScheduler):
-    """torch's ConstantLR: lr * factor for the first `total_iters` epochs, then lr."""
+    """Scale the lrs by ``factor`` for the first ``total_iters`` epochs, then restore them.
+
+    Mirrors torch.optim.lr_scheduler.ConstantLR (a warm-up). ``optimizer`` is the Optimizer whose
+    group lrs it sets; ``last_epoch`` is the index of the last epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
@@ -35,6 +45,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this step, one per parameter group (torch's chained form)."""
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._lrs()]
         if self.last_epoch != self.total_iters:
@@ -47,7 +58,12 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """torch's LinearLR: the factor on the lr moves linearly from start_factor to end_factor."""
+    """Scale the lrs by a factor moving linearly from ``start_factor`` to ``end_factor``.
+
+    Mirrors torch.optim.lr_scheduler.LinearLR: the factor reaches end_factor after ``total_iters``
+    epochs and stays there. ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch``
+    is the index of the last epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
@@ -62,6 +78,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this step, one per parameter group (torch's chained form)."""
         e, a, b = self.last_epoch, self.start_factor, self.end_factor
         if e == 0:
             return [lr * a for lr in self._lrs()]
@@ -78,7 +95,12 @@ class LinearLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """torch's PolynomialLR: lr * (1 - epoch / total_iters) ** power, then constant."""
+    """Decay the lrs as lr * (1 - epoch / total_iters) ** power (lr_scheduler.PolynomialLR).
+
+    After ``total_iters`` epochs the lr stays at 0; ``power`` is the polynomial's degree.
+    ``optimizer`` is the Optimizer whose group lrs it sets; ``last_epoch`` is the index of the last
+    epoch done (-1: start fresh).
+    """
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         self.total_iters = total_iters
@@ -86,6 +108,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates for this step, one per parameter group (torch's chained form)."""
         e, n = self.last_epoch, self.total_iters
         if self._is_initial or e > n:
             return self._lrs()
@@ -129,7 +152,11 @@ class _Composite(LRScheduler):
 
 
 class SequentialLR(_Composite):
-    """torch's SequentialLR: run each schedule in turn, switching at the milestone epochs."""
+    """Run each of ``schedulers`` in turn, switching at the epochs in ``milestones``.
+
+    Mirrors torch.optim.lr_scheduler.SequentialLR: there is one milestone fewer than
+    schedules, all of which drive ``optimizer``. ``last_epoch`` as in the other schedules.
+    """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         _check_children(type(self).__name__, optimizer, schedulers)
@@ -169,7 +196,11 @@ class SequentialLR(_Composite):
 
 
 class ChainedScheduler(_Composite):
-    """torch's ChainedScheduler: every `step()` steps all the given schedules, in order."""
+    """Step all of ``schedulers`` in order on every ``step()`` (lr_scheduler.ChainedScheduler).
+
+    Their effects compound. ``optimizer`` defaults to the schedules' common optimizer (they
+    must all share one).
+    """
 
     def __init__(self, schedulers, optimizer=None):
         schedulers = list(schedulers)

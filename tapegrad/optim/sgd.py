@@ -8,9 +8,15 @@ from .optimizer import Optimizer, _axpy_, _direction, _validate
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD, step for step as PyTorch documents it (momentum buffer starts at g_1).
-    A sparse gradient (nn.Embedding(sparse=True)) updates only its rows when there is no
-    momentum or weight decay."""
+    """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
+
+    Step for step as PyTorch documents it (the momentum buffer starts at g_1). ``params`` is an
+    iterable of tensors (or of (name, tensor) pairs), or of dicts defining parameter groups with
+    their own settings. ``lr``, ``momentum``, ``dampening``, ``weight_decay`` (L2 penalty),
+    ``nesterov`` and ``maximize`` (ascend instead) as in torch.optim.SGD; ``foreach``,
+    ``differentiable`` and ``fused`` are accepted for compatibility. A sparse gradient
+    (nn.Embedding(sparse=True)) updates only its rows when there is no momentum or weight decay.
+    """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):

@@ -11,7 +11,12 @@ from .optimizer import Optimizer
 
 
 class SparseAdam(Optimizer):
-    """torch.optim.SparseAdam: step for step torch.optim._functional.sparse_adam."""
+    """Adam for sparse gradients: only the rows present are updated (torch.optim.SparseAdam).
+
+    Step for step as torch.optim._functional.sparse_adam. ``params`` is an iterable of tensors (or
+    of (name, tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``,
+    ``betas``, ``eps`` and ``maximize`` as in torch.optim.SparseAdam.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         if not 0.0 < lr:

@@ -1,4 +1,4 @@
-"""Gradient clipping (torch.nn.utils.clip_grad_norm_ and friends), in place under no_grad."""
+"""Gradient clipping (``torch.nn.utils.clip_grad_norm_`` and friends), in place under no_grad."""
 
 from ...creation import tensor
 from ...grad_mode import no_grad
@@ -18,7 +18,11 @@ def _grads(parameters):
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """torch.nn.utils.get_total_norm: the norm of the tensors' norms (0 for none)."""
+    """The ``norm_type``-norm of the norms of ``tensors`` (0 for none) (nn.utils.get_total_norm).
+
+    Computed under no_grad; with ``error_if_nonfinite`` a NaN or infinite total raises
+    RuntimeError. ``foreach`` is accepted for compatibility and unused.
+    """
     tensors = _tensors(tensors)
     norm_type = float(norm_type)
     if not tensors:
@@ -34,8 +38,12 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """torch.nn.utils.clip_grads_with_norm_: scale every .grad by min(1, max_norm /
-    (total_norm + 1e-6))."""
+    """Scale every .grad of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)), in place.
+
+    Mirrors ``torch.nn.utils.clip_grads_with_norm_``: ``parameters`` is a tensor or an
+    iterable of them, ``max_norm`` the wanted norm and ``total_norm`` the current one (from
+    :func:`get_total_norm`). ``foreach`` is accepted for compatibility and unused.
+    """
     grads = _grads(parameters)
     if not grads:
         return
@@ -47,8 +55,13 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
                     foreach=None):
-    """torch.nn.utils.clip_grad_norm_: scale the gradients so that their joint norm is at most
-    max_norm; return that norm as it was before clipping. (`foreach` is accepted and unused.)"""
+    """Scale the gradients of ``parameters`` in place so their joint norm is at most ``max_norm``.
+
+    Mirrors ``torch.nn.utils.clip_grad_norm_`` and returns the total norm as it was before
+    clipping. ``parameters`` is a tensor or an iterable of them; ``norm_type`` is the norm's
+    order (inf allowed); ``error_if_nonfinite`` raises on a NaN or infinite total;
+    ``foreach`` is accepted for compatibility and unused.
+    """
     parameters = _tensors(parameters)    # a generator is read once, for both passes
     total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
     clip_grads_with_norm_(parameters, max_norm, total)
@@ -56,7 +69,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
-    """torch.nn.utils.clip_grad_value_: clamp every .grad to [-clip_value, clip_value]."""
+    """Clamp every .grad of ``parameters`` to [-clip_value, clip_value], in place.
+
+    Mirrors ``torch.nn.utils.clip_grad_value_``; ``parameters`` is a tensor or an iterable of
+    them, ``clip_value`` a positive number; ``foreach`` is accepted and unused.
+    """
     clip_value = float(clip_value)
     with no_grad():
         for g in _grads(parameters):

@@ -5,13 +5,19 @@ from ..._tensor import Tensor
 
 
 def parameters_to_vector(parameters):
-    """torch.nn.utils.parameters_to_vector: the parameters flattened and concatenated (a
-    recorded op: gradients flow back to each parameter)."""
+    """The ``parameters`` flattened and concatenated into one 1-D tensor.
+
+    Mirrors torch.nn.utils.parameters_to_vector; it is a recorded op, so gradients flow back
+    to each parameter.
+    """
     return cat([reshape(p, (-1,)) for p in parameters])
 
 
 def vector_to_parameters(vec, parameters):
-    """torch.nn.utils.vector_to_parameters: slice `vec` into the parameters' .data, in order."""
+    """Slice the 1-D tensor ``vec`` into the .data of each of ``parameters``, in order.
+
+    Mirrors torch.nn.utils.vector_to_parameters (not recorded: it replaces the data).
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     at = 0

@@ -18,7 +18,7 @@ from . import parametrize
 
 
 def _normalize(x, eps):
-    """x / max(|x|, eps) for a vector (torch.nn.functional.normalize with dim=0)."""
+    """x / max(norm(x), eps) for a vector (torch.nn.functional.normalize with dim=0)."""
     return x / clamp(norm(x, 2), min=eps)
 
 
@@ -32,7 +32,7 @@ def _norm_except_dim(v, dim):
 
 
 class _WeightNorm(Module):
-    """weight = g * v / |v| (norm over every dim but `dim`)."""
+    """weight = g * v / norm(v) (norm over every dim but `dim`)."""
 
     def __init__(self, dim=0):
         super().__init__()
@@ -46,8 +46,11 @@ class _WeightNorm(Module):
 
 
 def weight_norm(module, name="weight", dim=0):
-    """torch.nn.utils.parametrizations.weight_norm: `name` = g v / |v|, learned as
-    `parametrizations.<name>.original0` (g) and `original1` (v)."""
+    """Reparametrize ``module.<name>`` as g v / ||v|| (nn.utils.parametrizations.weight_norm).
+
+    g and v are learned as ``parametrizations.<name>.original0`` and ``original1``; the norm
+    is taken over every dim but ``dim`` (None: the whole tensor). Returns ``module``.
+    """
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
     return module
 
@@ -108,8 +111,13 @@ def _is_conv_transpose(module):
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
-    """torch.nn.utils.parametrizations.spectral_norm: `name` divided by its spectral norm (dim 1
-    is the output dim for ConvTranspose, 0 otherwise)."""
+    """Divide ``module.<name>`` by its spectral norm (nn.utils.parametrizations.spectral_norm).
+
+    The largest singular value of the weight, reshaped to a matrix with ``dim`` first (default
+    1 for ConvTranspose modules, else 0), is estimated by power iteration:
+    ``n_power_iterations`` steps per call in training mode, with ``eps`` guarding the
+    normalisations. Returns ``module``.
+    """
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
@@ -237,8 +245,13 @@ class _Orthogonal(Module):
 
 
 def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
-    """torch.nn.utils.parametrizations.orthogonal: keep `name` (semi-)orthogonal; the map is
-    matrix_exp for square matrices and householder otherwise unless given."""
+    """Keep ``module.<name>`` (semi-)orthogonal (torch.nn.utils.parametrizations.orthogonal).
+
+    ``orthogonal_map`` is 'matrix_exp', 'cayley' or 'householder' (default: matrix_exp for
+    square matrices, householder otherwise). With ``use_trivialization`` (keyword-only) the
+    map is taken around a base that is updated when the weight is assigned, as in PyTorch.
+    Returns ``module``.
+    """
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")

@@ -19,7 +19,11 @@ _cache = {}
 
 @contextmanager
 def cached():
-    """torch.nn.utils.parametrize.cached: evaluate each parametrized tensor once inside."""
+    """Context manager: inside it, each parametrized tensor is computed once and reused.
+
+    Mirrors torch.nn.utils.parametrize.cached; use it around a forward pass that reads a
+    parametrized weight several times.
+    """
     global _cache_enabled
     _cache_enabled += 1
     try:
@@ -56,8 +60,13 @@ def _check(value, like, what):
 
 
 class ParametrizationList(ModuleList):
-    """torch.nn.utils.parametrize.ParametrizationList: the parametrizations of one tensor and
-    the tensor(s) they start from (`original`, or `original0`, `original1`, ...)."""
+    """The parametrizations of one tensor and the tensor(s) they start from (ParametrizationList).
+
+    As in torch.nn.utils.parametrize: ``modules`` are the parametrizations, applied in order;
+    ``original`` is the tensor they replace, stored as ``original`` (or ``original0``,
+    ``original1``, ... when the first one's right_inverse returns several). Unless
+    ``unsafe``, the result is checked to keep the original's shape and dtype.
+    """
 
     def __init__(self, modules, original, unsafe=False):
         if len(modules) == 0:
@@ -98,7 +107,7 @@ class ParametrizationList(ModuleList):
             _check(self(), original, "A parametrization")
 
     def right_inverse(self, value):
-        """Set the originals so that the parametrizations give `value` (`name = value`)."""
+        """Set the originals so that the parametrizations give ``value`` (``name = value``)."""
         with no_grad():
             for module in reversed(list(self)):
                 if not hasattr(module, "right_inverse"):
@@ -118,6 +127,7 @@ class ParametrizationList(ModuleList):
                     _set(getattr(self, f"original{i}"), part)
 
     def forward(self):
+        """The parametrized tensor: the parametrizations applied in order to the originals."""
         if self.is_tensor:
             x = self[0](self.original)
         else:
@@ -149,7 +159,7 @@ def _inject_property(module, name):
 
 
 def is_parametrized(module, tensor_name=None):
-    """torch.nn.utils.parametrize.is_parametrized: whether `tensor_name` (or any tensor) is."""
+    """Whether ``module`` has a parametrization on ``tensor_name`` (or on any tensor if None)."""
     plists = module.__dict__.get("_modules", {}).get("parametrizations")
     if not isinstance(plists, ModuleDict):
         return False
@@ -157,13 +167,18 @@ def is_parametrized(module, tensor_name=None):
 
 
 def type_before_parametrizations(module):
-    """torch.nn.utils.parametrize.type_before_parametrizations: the module's class before."""
+    """The class ``module`` had before parametrizations were registered on it."""
     return type(module).__bases__[0] if is_parametrized(module) else type(module)
 
 
 def register_parametrization(module, tensor_name, parametrization, *, unsafe=False):
-    """torch.nn.utils.parametrize.register_parametrization: from now on `module.tensor_name` is
-    parametrization(original); a second registration on the same name chains after the first."""
+    """Make ``module.<tensor_name>`` read as ``parametrization(original)`` from now on.
+
+    Mirrors torch.nn.utils.parametrize.register_parametrization: ``tensor_name`` names a
+    parameter or buffer of ``module``; a second registration on the same name chains after
+    the first. Unless ``unsafe`` (keyword-only), the parametrization must keep the shape and
+    dtype. Returns ``module``.
+    """
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
@@ -188,8 +203,11 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
 
 
 def remove_parametrizations(module, tensor_name, leave_parametrized=True):
-    """torch.nn.utils.parametrize.remove_parametrizations: put a plain tensor back, holding the
-    parametrized value (leave_parametrized) or the original."""
+    """Put a plain tensor back at ``module.<tensor_name>``, removing its parametrizations.
+
+    Mirrors torch.nn.utils.parametrize.remove_parametrizations: the tensor holds the
+    parametrized value if ``leave_parametrized``, else the original. Returns ``module``.
+    """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
     plist = module.parametrizations[tensor_name]

@@ -25,7 +25,7 @@ def _ints(x):
 
 
 def invert_permutation(permutation):
-    """The inverse of a permutation tensor (None stays None)."""
+    """The inverse of the 1-D index tensor ``permutation`` (None stays None)."""
     if permutation is None:
         return None
     p = _ints(permutation)
@@ -39,10 +39,14 @@ _Fields = namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices",
 
 
 class PackedSequence(_Fields):
-    """torch.nn.utils.rnn.PackedSequence: `data` holds the time steps of a batch of sequences
-    one after another (step t: the batch_sizes[t] sequences still running, longest first);
-    `sorted_indices` orders the original batch by decreasing length, `unsorted_indices` undoes
-    it (both None when the batch came sorted)."""
+    """A batch of variable-length sequences packed step by step (nn.utils.rnn.PackedSequence).
+
+    ``data`` holds the time steps one after another (step t: the ``batch_sizes[t]``
+    sequences still running, longest first), shape (sum of lengths, ...). ``sorted_indices``
+    orders the original batch by decreasing length and ``unsorted_indices`` undoes it (both
+    None when the batch came sorted). As in torch, ``data`` may also be the pair
+    (data, batch_sizes).
+    """
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if batch_sizes is None:          # torch's form: data is (data, batch_sizes)
@@ -56,32 +60,39 @@ class PackedSequence(_Fields):
                           self.unsorted_indices)
 
     def to(self, *args, **kwargs):
-        """A PackedSequence whose data is `data.to(...)` (self if nothing changes)."""
+        """A PackedSequence whose data is ``data.to(*args, **kwargs)`` (self if nothing changes)."""
         data = self.data.to(*args, **kwargs)
         return self if data is self.data else type(self)(data, self.batch_sizes,
                                                         self.sorted_indices,
                                                         self.unsorted_indices)
 
     def cpu(self):
+        """Return self: tapegrad's tensors always live on the CPU."""
         return self
 
     def cuda(self, *args, **kwargs):
+        """Call ``data.cuda(*args, **kwargs)``: a clear error, as tapegrad has no CUDA."""
         return self._map_data(lambda d: d.cuda(*args, **kwargs))
 
     def double(self):
+        """A PackedSequence whose data is cast to float64."""
         return self._map_data(lambda d: d.double())
 
     def float(self):
+        """A PackedSequence whose data is cast to float32."""
         return self._map_data(lambda d: d.float())
 
     def half(self):
+        """A PackedSequence whose data is cast to float16."""
         return self._map_data(lambda d: d.half())
 
     @property
     def is_cuda(self):
+        """False: tapegrad has no CUDA tensors."""
         return False
 
     def is_pinned(self):
+        """False: tapegrad has no pinned memory."""
         return False
 
 
@@ -100,7 +111,12 @@ def _lengths(lengths, batch, steps):
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
-    """Pack a padded batch (T, B, *) ((B, T, *) if batch_first) of sequences of `lengths`."""
+    """Pack a padded batch of sequences into a :class:`PackedSequence`.
+
+    ``input`` is (T, B, ...), or (B, T, ...) with ``batch_first``; ``lengths`` (a list or 1-D
+    tensor of B ints) gives each sequence's length. With ``enforce_sorted`` the lengths must
+    be in decreasing order; otherwise the batch is sorted and the permutation recorded.
+    """
     if input.ndim < 2:
         raise ValueError(f"pack_padded_sequence: expected an input of at least 2 dimensions, "
                          f"got {input.ndim}")
@@ -136,7 +152,12 @@ def _check_packed(sequence):
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
-    """Undo pack_padded_sequence: (padded batch, lengths), in the original batch order."""
+    """Undo :func:`pack_padded_sequence`: (padded batch, lengths) in the original batch order.
+
+    ``sequence`` is a PackedSequence; the result is (T, B, ...), or (B, T, ...) with
+    ``batch_first``, filled with ``padding_value`` past each length; ``total_length`` pads to
+    that many steps (at least the longest sequence). ``lengths`` is an int64 tensor.
+    """
     _check_packed(sequence)
     bs = _ints(sequence.batch_sizes)
     steps, batch = len(bs), int(bs[0])
@@ -166,8 +187,11 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack sequences of shapes (L_i, *) into (L_max, B, *) ((B, L_max, *) if batch_first),
-    padding with padding_value on the right (or the left)."""
+    """Stack ``sequences`` of shapes (L_i, ...) into one padded (L_max, B, ...) tensor.
+
+    The result is (B, L_max, ...) with ``batch_first``; the gaps hold ``padding_value``, on the
+    right or, with ``padding_side='left'``, on the left.
+    """
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got "
                          f"{padding_side}.")
@@ -196,13 +220,20 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def pack_sequence(sequences, enforce_sorted=True):
-    """Pack a list of sequences (L_i, *): pack_padded_sequence(pad_sequence(sequences))."""
+    """Pack a list of ``sequences`` (L_i, ...): pack_padded_sequence(pad_sequence(sequences)).
+
+    With ``enforce_sorted`` the sequences must come longest first.
+    """
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The list of sequences, each cut to its length, that pad_sequence padded."""
+    """Split a padded batch back into its sequences, each cut to its length.
+
+    The inverse of :func:`pad_sequence`: ``padded_sequences`` is (T, B, ...) or, with
+    ``batch_first``, (B, T, ...); ``lengths`` gives each sequence's length.
+    """
     n = _ints(lengths)
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
@@ -210,6 +241,6 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
 
 
 def unpack_sequence(packed_sequences):
-    """The list of sequences (original order) that a PackedSequence holds."""
+    """The list of sequences, in the original order, that ``packed_sequences`` holds."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
