@@ -10,16 +10,21 @@ from tapegrad import nn, optim
 from tapegrad.models import resnet18, ResNet18_Weights
 
 
-def pretrained_resnet18():
+def cached_weights():
+    """ResNet18_Weights.DEFAULT when its checkpoint is in the cache, else None (fresh weights),
+    after showing tapegrad's own message about the missing file, once."""
     try:
-        return resnet18(weights=ResNet18_Weights.DEFAULT)
-    except FileNotFoundError:
-        print("resnet18 weights are not in the cache: using freshly initialised weights")
-        return resnet18()
+        ResNet18_Weights.DEFAULT.cached_path()
+    except FileNotFoundError as missing:
+        print(f"{missing}\n-> using freshly initialised weights")
+        return None
+    return ResNet18_Weights.DEFAULT
 
+
+WEIGHTS = cached_weights()
 
 # ---- Usage: one training step of resnet18 ---------------------------------------------------
-model = pretrained_resnet18()
+model = resnet18(weights=WEIGHTS)
 data = torch.rand(1, 3, 64, 64)
 labels = torch.rand(1, 1000)
 prediction = model(data)                      # forward pass
@@ -41,16 +46,16 @@ external_grad = torch.tensor([1., 1.])
 Q.backward(gradient=external_grad)
 
 # dQ/da = 9a^2 and dQ/db = -2b now sit in a.grad and b.grad.
-print(9 * a**2 == a.grad)
-print(-2 * b == b.grad)
+print(f"after Q.backward(gradient=external_grad), 9*a**2 == a.grad: {9 * a**2 == a.grad}")
+print(f"after Q.backward(gradient=external_grad), -2*b == b.grad: {-2 * b == b.grad}")
 
 # Equivalently, aggregate Q into a scalar and call backward() implicitly.
 a.grad = None
 b.grad = None
 Q = 3 * a**3 - b**2
 Q.sum().backward()
-print(9 * a**2 == a.grad)
-print(-2 * b == b.grad)
+print(f"after Q.sum().backward(), 9*a**2 == a.grad: {9 * a**2 == a.grad}")
+print(f"after Q.sum().backward(), -2*b == b.grad: {-2 * b == b.grad}")
 
 # ---- The tape --------------------------------------------------------------------------------
 # tapegrad records the forward pass as a Wengert list: one line per primitive op, in the order
@@ -99,7 +104,7 @@ print(f"w after one SGD step on 0.5*w**2: {w}")
 
 
 # ---- Finetuning: freeze resnet18, train only a new classifier -----------------------------------
-model = pretrained_resnet18()
+model = resnet18(weights=WEIGHTS)
 for param in model.parameters():
     param.requires_grad = False
 model.fc = nn.Linear(512, 10)                 # the new classifier: unfrozen by default

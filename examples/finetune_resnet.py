@@ -29,12 +29,13 @@ def synthetic_batch(rng, n, size):
 
 
 def load_backbone():
+    """resnet18 with torchvision's weights from the cache; without them, tapegrad's own message
+    (which file, and where to put it), then fresh weights."""
     try:
         model = resnet18(weights=ResNet18_Weights.DEFAULT)
         print(f"pretrained weights: {ResNet18_Weights.DEFAULT.cached_path()}")
-    except FileNotFoundError:
-        print(f"no {ResNet18_Weights.DEFAULT.filename} in the checkpoint cache: using freshly "
-              "initialised weights")
+    except FileNotFoundError as missing:
+        print(f"{missing}\n-> using freshly initialised weights")
         model = resnet18()
     return model
 

@@ -51,7 +51,10 @@ from .type_info import (finfo, iinfo, promote_types, result_type, can_cast,  # n
                         is_floating_point, is_complex, is_nonzero)
 from . import accelerator, backends  # noqa: F401
 from . import _methods, _malloc
+from . import distributed  # noqa: F401
 from . import autograd, nn, optim, utils, cuda, models  # noqa: F401
+from .autograd.anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: F401
+from . import viz  # noqa: F401
 from . import special, linalg, sparse, optimize, integrate  # noqa: F401
 from . import distributions  # noqa: F401
 from . import testing  # noqa: F401
@@ -93,8 +96,10 @@ def __getattr__(name):
 
 
 def is_tensor(obj):
+    """Whether `obj` is a tapegrad Tensor, as torch.is_tensor."""
     return isinstance(obj, Tensor)
 
 
 def numel(input):
+    """The number of elements of `input`, as torch.numel."""
     return input.numel()

@@ -12,7 +12,8 @@ from .tape import Tape
 from .ops import activation, bitwise, pointwise, trig
 from .ops import counting, matrix_ops, scans, sorting
 from .ops import arrange, blas, numeric
-from . import inplace_fills, inplace_shape, special
+from . import inplace_fills, inplace_shape, special, viz
+from .autograd import memory
 from .linalg import legacy, lu
 from .ops import (comparison, conversion, cumulative, elementwise, indexing, join,
                   linalg as matrix, nn, reduction, shape, statistics, unary)
@@ -80,6 +81,9 @@ def _cast(name, dtype):
     """Tensor.float(), .double()...: `to()` one dtype."""
     def method(self, memory_format=None):
         return conversion.to(self, dtype)
+    method.__doc__ = (f"The tensor converted to {dtypes.public(dtype)}, as torch.Tensor.{name}."
+                      "\n\nThe tensor itself if it has that dtype already; `memory_format` "
+                      "is accepted for PyTorch's signature.")
     method.__name__ = method.__qualname__ = name
     return method
 
@@ -105,7 +109,13 @@ OPERATORS = {
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`."""
+    """Accumulate the gradient of this tensor w.r.t. graph leaves into their `.grad`.
+
+    As torch.Tensor.backward: `gradient` is the cotangent (needed unless the tensor has one
+    element); `retain_graph` keeps the tape's saved values for another backward (default:
+    `create_graph`); `create_graph` records the backward itself, for higher derivatives;
+    `inputs` limits the accumulation to those tensors.
+    """
     engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
@@ -150,11 +160,30 @@ REFLECTED = {
     "__rxor__": _reflected(bitwise.bitwise_xor),
 }
 
-PROPERTIES = {
-    "T": lambda self: shape.permute(self, tuple(range(self.ndim - 1, -1, -1))),
-    "mT": lambda self: shape.adjoint(self, "mT"),
-    "mH": lambda self: shape.adjoint(self, "mH"),
-}
+def _reversed_dims(self):
+    """The tensor with its dimensions reversed (a view), as torch.Tensor.T."""
+    return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+
+def _matrix_transpose(self):
+    """The tensor with its last two dimensions swapped (a view), as torch.Tensor.mT."""
+    return shape.adjoint(self, "mT")
+
+
+def _matrix_adjoint(self):
+    """The conjugate transpose of the last two dimensions, as torch.Tensor.mH.
+
+    tapegrad's tensors are real, so it is `mT`.
+    """
+    return shape.adjoint(self, "mH")
+
+
+PROPERTIES = {"T": _reversed_dims, "mT": _matrix_transpose, "mH": _matrix_adjoint}
+
+
+# Tape's methods from the layers above it (`gradient` is installed by install() itself)
+TAPE_METHODS = {"to_dot": viz.tape_graph, "memory": memory.memory_report,
+                "_repr_mimebundle_": viz.tape_mimebundle}
 
 
 def install():
@@ -165,3 +194,5 @@ def install():
     for name, get in PROPERTIES.items():
         setattr(Tensor, name, property(get))
     Tape.gradient = engine.tape_gradient
+    for name, fn in TAPE_METHODS.items():
+        setattr(Tape, name, fn)

@@ -17,6 +17,9 @@ class _ThreadState(threading.local):
         self.grad_enabled = True
         self.inference = False
         self.tapes = ()
+        # run by engine.backward once its replay succeeded, then cleared (PyTorch's
+        # queue_callback): DDP waits for its last buckets there
+        self.end_of_backward = []
 
 
 class VersionCounter:
@@ -88,3 +91,36 @@ class _Profiling:
 
 
 profiling = _Profiling()
+
+
+class _Debug:
+    """The debugging aids' hooks into recording and replay (tapegrad.autograd.anomaly,
+    `Tape(record_source=True)`, `explain`): each is None unless an aid is on, so the hot path
+    pays one attribute test per recorded op. `on_record(entry, result)` sees each new entry;
+    `on_unrecorded(prim, args, params, out)` wraps an op's result made under no_grad from
+    inputs that require grad; `on_cut(t, kind, op)` marks a tensor cut from its history
+    (detach, .data, a non-float result); `vjp` is the checked stand-in for `Primitive.vjp`
+    (read once per replay); `check` is anomaly mode's forward check; `sources` counts the
+    active requests for source lines."""
+
+    __slots__ = ("on_record", "on_unrecorded", "on_cut", "vjp", "check", "sources", "marks")
+
+    def __init__(self):
+        self.on_record = self.on_unrecorded = self.on_cut = self.vjp = self.check = None
+        self.sources = 0
+        self.marks = None   # (note_source, mark_cut, unrecorded), installed by _sources.py
+
+    def request_sources(self, delta):
+        """Count a request for source lines on (+1) or off (-1), and set the hooks to match."""
+        self.sources = max(0, self.sources + delta)
+        self.refresh()
+
+    def refresh(self):
+        """Point the hooks at what the active aids need: anomaly mode's check (which notes the
+        source itself), else the source notes; all None when nothing is on."""
+        note, cut, unrecorded = self.marks if self.sources > 0 else (None, None, None)
+        self.on_record = self.check or note
+        self.on_cut, self.on_unrecorded = cut, unrecorded
+
+
+debug = _Debug()

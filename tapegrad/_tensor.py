@@ -5,6 +5,7 @@ grad_fn, hooks, detach) and a view's history; no op methods. Its methods and ope
 installed from name tables by `_methods.py` (the module is `_tensor`, not `tensor`, because
 `tapegrad.tensor` is the creation function, as in PyTorch).
 """
+import warnings
 import weakref
 
 import numpy as np
@@ -12,15 +13,27 @@ import numpy as np
 from . import dtypes
 from ._convert import legacy_array, _dim
 from ._types import CPU, Size, Device, HookHandle
-from ._state import FRESH, own_counter, state, tick, hooked_leaves
+from ._state import FRESH, debug, own_counter, state, tick, hooked_leaves
 from .printing import tensor_repr
 
 _new = object.__new__
 ndarray = np.ndarray
 
+NONLEAF_GRAD = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+                "you access the leaf Tensor instead.")
+
 
 class Tensor:
-    """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
+    """A multi-dimensional array that can record the ops applied to it, as torch.Tensor.
+
+    Calling the class is PyTorch's legacy constructor: Tensor(data) copies `data`, Tensor(*size)
+    makes a zero-filled tensor of that shape and Tensor() an empty one, always in the default float
+    dtype (`tensor()` is the function that infers dtypes). The positional `args` are the data or
+    the sizes; `device` may only name the CPU.
+    """
 
     # Hot attributes are slots (`_base`: None, or for a view the tensor that owns the memory,
     # PyTorch's `_base`); rare ones live in the instance __dict__ (created on first write) and
@@ -30,6 +43,7 @@ class Tensor:
     _index = 0          # which output of `_entry` this is
     _grad = None
     _hooks = None       # leaf hooks
+    _post_accumulate_hooks = None     # leaf hooks run after .grad was accumulated
     _view = None        # for a view: the chain of view ops that takes it from `_base`
     _generation = 0         # for a view: the family generation its history is of
     _nograd_view = False     # a view made in no_grad mode: it may not be written with grad on
@@ -46,24 +60,33 @@ class Tensor:
             self._index = t._index
 
     # ---- array facts -------------------------------------------------------------------------
-    shape = property(lambda self: Size(self._data.shape), doc="Size of each dimension.")
+    shape = property(lambda self: Size(self._data.shape),
+                     doc="The size of each dimension, a torch.Size (a tuple).")
     dtype = property(lambda self: dtypes.public(self._data.dtype),
-                     doc="The public dtype (prints as `torch.float32`); internals use _data.dtype")
-    ndim = property(lambda self: self._data.ndim)
-    device = property(lambda self: CPU)
+                     doc="The element type, printed as PyTorch's (`torch.float32`).\n\n"
+                         "It compares equal to the NumPy dtype of the data (internals use "
+                         "_data.dtype).")
+    ndim = property(lambda self: self._data.ndim, doc="The number of dimensions.")
+    device = property(lambda self: CPU, doc="Where the data lives: always the CPU.")
     is_cuda = False
     layout = "strided"
     is_sparse = False      # tapegrad.sparse.SparseGrad (nn.Embedding(sparse=True)) says True
 
     def size(self, dim=None):
+        """The shape of the tensor as a torch.Size, or the size of dimension `dim`.
+
+        As torch.Tensor.size; a negative `dim` counts from the end.
+        """
         return self.shape if dim is None else self._data.shape[_dim(dim, self.ndim, "size")]
 
     def dim(self):
+        """The number of dimensions (alias `ndimension`), as torch.Tensor.dim."""
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self):
+        """The number of elements (alias `nelement`), as torch.Tensor.numel."""
         return self._data.size
 
     nelement = numel
@@ -74,21 +97,32 @@ class Tensor:
         return len(self._data)
 
     def element_size(self):
+        """The size of one element in bytes, as torch.Tensor.element_size."""
         return self._data.itemsize
 
     def is_floating_point(self):
+        """Whether the dtype is a floating point one, as torch.Tensor.is_floating_point."""
         return dtypes.is_floating(self._data.dtype)
 
     def is_contiguous(self):
+        """Whether the data is C-contiguous in memory, as torch.Tensor.is_contiguous."""
         return self._data.flags.c_contiguous
 
     def stride(self, dim=None):
+        """The strides in elements (a tuple), or the stride of dimension `dim`.
+
+        As torch.Tensor.stride; NumPy's byte strides divided by the element size.
+        """
         s = tuple(b // self._data.itemsize for b in self._data.strides)
         return s if dim is None else s[_dim(dim, self.ndim, "stride")]
 
     # ---- conversion --------------------------------------------------------------------------
     def numpy(self, force=False):
-        """The array itself (shared memory); refused while it could carry gradients, as in torch."""
+        """The NumPy array holding the data (shared memory), as torch.Tensor.numpy.
+
+        Refused while the tensor requires grad and grad mode is on, as in PyTorch (use
+        `detach().numpy()`), unless `force` is True.
+        """
         if self._requires_grad and not force and state.grad_enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -99,12 +133,17 @@ class Tensor:
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
+        """The value of a one-element tensor as a Python number, as torch.Tensor.item.
+
+        Raises for a tensor with more than one element.
+        """
         if self._data.size != 1:
             raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
                                "converted to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The data as (nested) Python lists of Python numbers, as torch.Tensor.tolist."""
         return self._data.tolist()
 
     def __float__(self):
@@ -155,9 +194,15 @@ class Tensor:
         return t
 
     def cpu(self):
+        """The tensor itself: tapegrad's tensors always live on the CPU (torch.Tensor.cpu)."""
         return self
 
     def cuda(self, *args, **kwargs):
+        """Raise a clear RuntimeError: tapegrad runs on the CPU only (torch.Tensor.cuda).
+
+        The `args` and `kwargs` (device, non_blocking, memory_format) of PyTorch's signature are
+        accepted and ignored.
+        """
         Device("cuda")
 
     def __pos__(self):
@@ -166,6 +211,10 @@ class Tensor:
     # ---- autograd ----------------------------------------------------------------------------
     @property
     def requires_grad(self):
+        """Whether ops on this tensor are recorded for backward; settable on leaves.
+
+        Setting it is `requires_grad_(flag)`, as in PyTorch.
+        """
         return fresh(self)._requires_grad
 
     @requires_grad.setter
@@ -173,6 +222,11 @@ class Tensor:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` in place and return the tensor, as torch.Tensor.requires_grad_.
+
+        Only floating point tensors can require grad; a non-leaf (a tensor made by recorded ops)
+        can only be switched on, never off. `requires_grad` defaults to True.
+        """
         flag = bool(requires_grad)
         if self._entry is not None:
             if not flag:
@@ -193,15 +247,33 @@ class Tensor:
 
     @property
     def is_leaf(self):
+        """Whether the tensor has no recorded history (it was not made by a recorded op).
+
+        As torch.Tensor.is_leaf: tensors that do not require grad are leaves too.
+        """
         return fresh(self)._entry is None
 
     @property
     def grad_fn(self):
+        """The tape entry that made this tensor, or None for a leaf.
+
+        As torch.Tensor.grad_fn: it prints as PyTorch's node (`MulBackward0`), and its
+        `next_functions` lead to the entries of the inputs.
+        """
         return fresh(self)._entry
 
     @property
     def grad(self):
-        return self._grad
+        """The gradient accumulated by backward, or None.
+
+        As torch.Tensor.grad: filled for leaves that require grad (and for tensors that called
+        `retain_grad()`); it may be assigned a tensor of the same shape and dtype, or None.
+        Read on a non-leaf that does not retain its gradient, it warns as PyTorch does.
+        """
+        g = self._grad
+        if g is None and self._requires_grad and not self.is_leaf and not self.retains_grad:
+            warnings.warn(NONLEAF_GRAD, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):
@@ -223,9 +295,14 @@ class Tensor:
 
     @property
     def data(self):
-        """Shares memory but not the version counter: writes through `.data` are invisible to
-        autograd's checks (PyTorch's semantics, unsafe by design)."""
-        return _leaf(self._data)
+        """A tensor sharing this one's memory but neither its history nor its version counter.
+
+        As torch.Tensor.data: writes through `.data` are invisible to autograd's checks (PyTorch's
+        semantics, unsafe by design; prefer `detach()`). Assigning a tensor or array replaces the
+        data.
+        """
+        t = _leaf(self._data)
+        return t if debug.on_cut is None else debug.on_cut(t, "data")
 
     @data.setter
     def data(self, value):
@@ -254,12 +331,16 @@ class Tensor:
 
     @property
     def retains_grad(self):
+        """Whether `retain_grad()` was called on this tensor, as torch.Tensor.retains_grad."""
         e = self._entry
         return bool(e is not None and e.retained and self._index in e.retained)
 
     def register_hook(self, hook):
-        """Call `hook(grad)` on this tensor's gradient before it is used; a returned tensor
-        replaces the gradient. Returns a handle whose `remove()` unregisters the hook."""
+        """Call `hook(grad)` on this tensor's gradient before it is used.
+
+        As torch.Tensor.register_hook: a tensor returned by `hook` replaces the gradient. Returns a
+        handle whose `remove()` unregisters the hook.
+        """
         if not fresh(self)._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         e = self._entry
@@ -275,13 +356,34 @@ class Tensor:
         hooks.append(hook)
         return HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` right after a backward accumulated this leaf's `.grad`.
+
+        As torch.Tensor.register_post_accumulate_grad_hook: once per backward, leaves only. Returns
+        a handle whose `remove()` unregisters the hook.
+        """
+        if not fresh(self)._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._entry is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+            hooked_leaves.add(self)      # so the replay finishes this leaf early
+        self._post_accumulate_hooks.append(hook)
+        return HookHandle(self._post_accumulate_hooks, hook)
+
     def detach(self):
         """A tensor sharing this one's data (and version counter) without autograd history."""
         t = _leaf(self._data)
         t._counter = own_counter(self)   # same memory: writes through either are seen by both
-        return t
+        return t if debug.on_cut is None else debug.on_cut(t, "detach")
 
     def detach_(self):
+        """Cut this tensor from its history in place, making it a leaf, as torch.Tensor.detach_.
+
+        It no longer requires grad; views cannot be detached in place (use `detach()`).
+        """
         if self._base is not None and self._entry is not None:
             raise RuntimeError("detach_: can't detach a view in place; use detach() instead")
         self._entry = None

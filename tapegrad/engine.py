@@ -10,7 +10,7 @@ from heapq import heappush, heappop
 
 import numpy as np
 
-from ._state import state, writes, hooked_leaves, sparse_lookup_weights, profiling
+from ._state import state, writes, hooked_leaves, sparse_lookup_weights, profiling, debug
 from ._tensor import Tensor, _leaf, fresh
 from .tape import global_tape
 from .ops.conversion import cast
@@ -29,8 +29,13 @@ RELEASED = ("Trying to backward through the graph a second time (or directly acc
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
-    """Accumulate d(tensors)/d(leaves) into the leaves' `.grad` (torch.autograd.backward;
-    `grad_variables` is its deprecated name for `grad_tensors`)."""
+    """Accumulate d(tensors)/d(leaves) into the leaves' `.grad`, as torch.autograd.backward.
+
+    `tensors` is a tensor or a sequence; `grad_tensors` gives their cotangents (needed for outputs
+    with more than one element; `grad_variables` is its deprecated name). `retain_graph` keeps
+    saved values for another backward (default: `create_graph`); `create_graph` records the
+    backward for higher derivatives; `inputs` limits accumulation to those tensors.
+    """
     if grad_variables is not None:
         warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.",
                       FutureWarning, stacklevel=2)
@@ -45,18 +50,31 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
         _refuse_sparse_lookups(inputs, "backward(inputs=...)")
     retain = create_graph if retain_graph is None else retain_graph
-    got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
-                  accumulate=inputs is None)
-    if inputs is not None:
-        for t, g in zip(inputs, got):
-            if g is not None:
-                accumulate_grad(t, g, create_graph)
+    callbacks = state.end_of_backward
+    try:
+        got = _replay(global_tape(), roots, seeds, retain, create_graph, capture=inputs,
+                      accumulate=inputs is None)
+        if inputs is not None:
+            for t, g in zip(inputs, got):
+                if g is not None:
+                    accumulate_grad(t, g, create_graph)
+        while callbacks:      # e.g. DDP's: wait for the buckets still on the wire
+            callbacks.pop(0)()
+    except BaseException:
+        callbacks.clear()     # queued by this backward's hooks: they must not outlive it
+        raise
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Return d(outputs)/d(inputs) without touching any `.grad` (torch.autograd.grad); with
-    `is_grads_batched`, one vector-Jacobian product per row of the grad_outputs, stacked."""
+    """Return d(outputs)/d(inputs) without touching any `.grad`, as torch.autograd.grad.
+
+    `grad_outputs` are the cotangents of `outputs` (needed for non-scalars). `retain_graph` and
+    `create_graph` are as in `backward`; `only_inputs` is accepted (PyTorch ignores it too). An
+    input that does not affect the outputs raises unless `allow_unused`, then gives None (or zeros
+    with `materialize_grads`). With `is_grads_batched`, one vector-Jacobian product per row of the
+    grad_outputs, stacked.
+    """
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
@@ -119,11 +137,14 @@ def _refuse_sparse_lookups(inputs, where):
 
 
 def tape_gradient(tape, target, sources, output_gradients=None):
-    """`Tape.gradient`: d(target)/d(sources) through the entries on `tape` only (like TF's
-    GradientTape.gradient); unused sources give None.
+    """d(target)/d(sources) through the entries on `tape` only, like TF's GradientTape.gradient.
 
-    Called while an enclosing tape records, the computation is itself recorded, so the
-    enclosing tape can differentiate the result again (higher-order derivatives).
+    `Tape.gradient`: `target` is a tensor recorded on the tape, `sources` a tensor or sequence;
+    unused sources give None. `output_gradients` is the cotangent of `target` (needed unless
+    `target` has one element).
+
+    Called while an enclosing tape records, the computation is itself recorded, so the enclosing
+    tape can differentiate the result again (higher-order derivatives).
     """
     if tape._used and not tape.persistent:
         raise RuntimeError("Tape.gradient: a non-persistent tape can only be used once; "
@@ -161,7 +182,9 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
     foreign = route.foreign
     done = []
     st = state
-    timed = profiling.vjp     # the profiler's timed stand-in for prim.vjp while one runs
+    # the profiler's timed stand-in for prim.vjp while one runs; anomaly mode's checked one
+    timed = debug.vjp or profiling.vjp
+    fast = raw and timed is None
     mode = st.grad_enabled
     st.grad_enabled = create_graph
     try:
@@ -213,7 +236,26 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             if e.n_out > 1:
                 gs = [(np.zeros_like(o) if raw else _leaf(np.zeros_like(o))) if g is None else g
                       for g, o in zip(gs, e.out)]
-            grads = prim.vjp(e, gs, raw) if timed is None else timed(prim, e, gs, raw)
+            if fast and prim.raw and e.n_out == 1:
+                # Primitive.vjp's common case, inlined: raw rules on the saved arrays
+                g, out, params = gs[0], e.out[0], e.params
+                rules = prim.rules
+                if len(inputs) == 1 and type(rules) is tuple and rules:     # (not cat's)
+                    x = inputs[0]
+                    rule = rules[0]
+                    grads = (None if rule is None or not x._requires_grad else
+                             rule(g, out, x._data, **params) if params else
+                             rule(g, out, x._data),)
+                else:
+                    args = [a._data if isinstance(a, Tensor) else a for a in inputs]
+                    grads = []
+                    for x, rule in zip(inputs, rules):
+                        grads.append(None if rule is None or not isinstance(x, Tensor)
+                                     or not x._requires_grad else
+                                     rule(g, out, *args, **params) if params else
+                                     rule(g, out, *args))
+            else:
+                grads = prim.vjp(e, gs, raw) if timed is None else timed(prim, e, gs, raw)
             for x, gx in zip(inputs, grads):
                 if gx is None:
                     continue

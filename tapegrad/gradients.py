@@ -108,7 +108,8 @@ def oldest_uses(entries):
     first = {}
     for e in entries:
         for x in e.inputs or ():
-            if isinstance(x, Tensor) and x._entry is None and x._hooks and id(x) not in first:
+            if (isinstance(x, Tensor) and x._entry is None and id(x) not in first
+                    and (x._hooks or x._post_accumulate_hooks)):
                 first[id(x)] = (e.seq, x)
     return sorted(first.values(), key=lambda use: use[0])
 
@@ -168,4 +169,6 @@ def accumulate_grad(t, g, create_graph, shared=None):
         else:
             np.add(old._data, g._data, out=old._data, casting="unsafe")
             bump_version(old)
+    for hook in t._post_accumulate_hooks or ():     # outside the lock: hooks may communicate
+        hook(t)
 

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from ._state import state
+from ._state import debug, state
 from ._tensor import Tensor, _leaf, _restore, fresh
 from .dtypes import TENSOR_TYPES, category
 from .tape import bump_version, link_view, record
@@ -214,8 +214,11 @@ def _make_op(prim):
             raise _op_error(prim, args, err) from None
         if not wrap:
             return out       # bare arrays in, bare array out: rules run this way in backward
-        if rec and state.grad_enabled:
-            return record(prim, args, params, out)
+        if rec:
+            if state.grad_enabled:
+                return record(prim, args, params, out)
+            if debug.on_unrecorded is not None:     # a debugging aid notes what cut it
+                return debug.on_unrecorded(prim, args, params, out)
         if prim.n_out != 1:
             return tuple(_leaf(o) for o in out)
         t = _leaf(out)

@@ -10,7 +10,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from ._state import FRESH, VersionCounter, own_counter, state, writes, tick
+from ._state import FRESH, VersionCounter, debug, own_counter, state, writes, tick
 from ._tensor import Tensor, _leaf, _new
 from .dtypes import is_floating
 
@@ -22,11 +22,18 @@ class Tape:
     """A Wengert list: entries in the order they were recorded.
 
     `with Tape() as tape:` records the ops run inside the block onto `tape` (and onto every
-    enclosing tape); `tape.gradient(target, sources)` differentiates through them. With
-    `persistent=True`, `gradient` may be called more than once.
+    enclosing tape); `tape.gradient(target, sources)` differentiates through them.
+
+    Args:
+        persistent: if True, `gradient` may be called more than once (the entries keep what
+            they saved); by default a second call fails, as a second backward does.
+        record_source: if True, each entry recorded while this tape is active remembers the
+            user's `file:line` that ran it (`entry.source`), for `print(tape)`, drawings,
+            `tapegrad.autograd.explain` and anomaly messages; it costs a frame walk per op.
     """
 
-    def __init__(self, persistent=False):
+    def __init__(self, persistent=False, record_source=False):
+        self.record_source = bool(record_source)
         self._refs = []          # weak references to entries, oldest first
         self._seqs = []          # their clock ticks, to find where a replay starts
         self._limit = 1024       # look for dead references when the list grows past this
@@ -80,33 +87,68 @@ class Tape:
             raise RuntimeError("Tape: this tape is already recording")
         self._below = state.tapes or thread_tapes()
         state.tapes = self._below + (self,)
+        if self.record_source:
+            debug.request_sources(1)
         return self
 
     def __exit__(self, *exc):
         # One assignment with no call before it: a Ctrl-C cannot land between the check and
         # the restore and leave this tape recording for good.
         state.tapes = self._below
+        if self.record_source:
+            debug.request_sources(-1)
         return False
 
     def __repr__(self):
-        """The Wengert list: entries numbered t0, t1... in order; leaves x0, x1...; tensors
-        made before the tape started c0, c1..."""
-        entries = self.entries()
-        pos = {id(e): k for k, e in enumerate(entries)}
-        names = {}
+        return self.describe()
 
-        def name_of(obj):
-            if isinstance(obj, Entry):
-                return f"t{pos[id(obj)]}"
-            e = obj._entry
-            if e is not None and id(e) in pos:
-                return f"t{pos[id(e)]}" + (f".{obj._index}" if e.n_out > 1 else "")
-            kind = "x" if e is None else "c"
-            if id(obj) not in names:
-                names[id(obj)] = f"{kind}{sum(v[0] == kind for v in names.values())}"
-            return names[id(obj)]
-        lines = [e.describe(name_of) for e in entries]
+    def describe(self, params=None):
+        """The Wengert list as text, one line per entry (what `print(tape)` shows).
+
+        Entries are numbered t0, t1... in order; leaves are named by `params` (name ->
+        tensor, e.g. `dict(model.named_parameters())`), else x0, x1...; tensors made before
+        the tape started are c0, c1...; constants show as `const(shape) dtype`; an entry
+        recorded with source lines on ends with `@ file:line`.
+        """
+        entries = self.entries()
+        name_of = namer(entries, params)
+        lines = [e.describe(name_of) + (f"  @ {e.source}" if e.source else "")
+                 for e in entries]
         return "\n".join(lines) if lines else "<empty tape>"
+
+
+def namer(entries, params=None):
+    """The naming that `print(tape)` and drawings share: a function of an entry or a tensor.
+
+    Entries are t0, t1... by position in `entries` (a multi-output one's outputs t3.0, t3.1);
+    leaves that require grad are named by `params` or x0, x1...; other tensors made outside
+    `entries` are c0, c1...; a tensor that neither requires grad nor has a history is a
+    constant, `const(shape) dtype`.
+    """
+    pos = {id(e): k for k, e in enumerate(entries)}
+    given = {id(t): name for name, t in (params or {}).items()}
+    names = {}
+
+    def name_of(obj):
+        if isinstance(obj, Entry):
+            return f"t{pos[id(obj)]}"
+        e = obj._entry
+        if e is not None and id(e) in pos:
+            return f"t{pos[id(e)]}" + (f".{obj._index}" if e.n_out > 1 else "")
+        if id(obj) in given:
+            return given[id(obj)]
+        if e is None and not obj._requires_grad:
+            return const_name(obj._data)
+        kind = "x" if e is None else "c"
+        if id(obj) not in names:
+            names[id(obj)] = f"{kind}{sum(v[0] == kind for v in names.values())}"
+        return names[id(obj)]
+    return name_of
+
+
+def const_name(a):
+    """How a value that is not differentiated (a plain array or tensor) is shown."""
+    return f"const{tuple(a.shape)} {a.dtype}"
 
 
 def thread_tapes():
@@ -139,6 +181,7 @@ class Entry:
     # that output's index to a snapshot of the tensor's earlier state: consumers recorded
     # before the change route their gradient there.
     prev = None
+    source = None       # "file:line" of the user's code that recorded it, when asked for
 
     def name(self):
         prim = self.prim
@@ -163,7 +206,7 @@ class Entry:
         lhs = ", ".join(f"{name_of(self)}" + (f".{i}" if self.n_out > 1 else "")
                         for i in range(self.n_out))
         args = [name_of(x) if isinstance(x, Tensor) else
-                f"array{list(x.shape)}" if isinstance(x, ndarray) else repr(x)
+                const_name(x) if isinstance(x, ndarray) else repr(x)
                 for x in (self.inputs or ())]
         args += [f"{k}={v!r}" for k, v in (self.params or {}).items()]
         info = "; ".join(f"{tuple(o.shape)} {o.dtype}" for o in self.out) \
@@ -255,6 +298,8 @@ def record(prim, args, params, out):
             t = _leaf(out)
             if prim.view:
                 link_view(t, prim, args, params)
+            if debug.on_cut is not None:
+                debug.on_cut(t, "cast", prim.name)
             return t
     e = _new(Entry)
     e.prim = prim
@@ -296,4 +341,6 @@ def record(prim, args, params, out):
         tape._seqs.append(seq)
         if len(refs) > tape._limit:
             tape._sweep()
+    if debug.on_record is not None:
+        debug.on_record(e, result)
     return result

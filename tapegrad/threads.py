@@ -36,7 +36,11 @@ def _blas_libraries():
 
 
 def set_num_threads(num):
-    """The number of threads BLAS calls use (torch.set_num_threads)."""
+    """Use `num` threads in BLAS calls, as torch.set_num_threads.
+
+    Sets every OpenBLAS loaded in the process (NumPy's and SciPy's); without one it warns that
+    the BLAS keeps its own count (set OMP_NUM_THREADS before starting Python).
+    """
     if type(num) is not int:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(num).__name__}")
     if num <= 0:

@@ -1,5 +1,6 @@
 """The tape's invariants (design.md section 1): recording, replay, accumulation, release, tapes."""
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -120,7 +121,8 @@ def test_non_leaf_grad_is_none_unless_retained():
     k = x * 4
     k.retain_grad()
     (h * k).backward(tg.ones(2, dtype=tg.float64))
-    assert h.grad is None and k.retains_grad
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert h.grad is None and k.retains_grad
     np.testing.assert_allclose(k.grad.numpy(), h.detach().numpy())
 
 
@@ -264,3 +266,16 @@ def test_each_thread_has_its_own_tape_and_grad_mode():
     for k in range(4):
         assert results[k] == (2.0 * k, True)
         assert results[(k, "nograd")] is False
+
+
+def test_grad_of_a_non_leaf_warns_as_torch_unless_retained():
+    x = tg.ones(2, requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert y.grad is None
+    y.retain_grad()
+    (y * y).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert y.grad is not None and x.grad is not None
+        assert (tg.ones(2) * 2).grad is None      # no history, nothing to warn about

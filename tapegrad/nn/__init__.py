@@ -42,3 +42,4 @@ from .attention import MultiheadAttention  # noqa: F401
 from .transformer import (TransformerEncoderLayer, TransformerEncoder,  # noqa: F401
                           TransformerDecoderLayer, TransformerDecoder, Transformer)
 from . import functional, init, utils  # noqa: F401
+from . import parallel  # noqa: F401

@@ -6,25 +6,34 @@ from itertools import accumulate, islice
 
 import numpy as np
 
-from .. import dtypes
-from ..creation import numpy_rng, tensor
-from ..ops.join import stack
-from .._tensor import Tensor
+from ... import dtypes
+from ...creation import numpy_rng, tensor
+from ...ops.join import stack
+from ..._tensor import Tensor
+from ._sampler import Sampler
+from .distributed import DistributedSampler  # noqa: F401
 
 
 class Dataset:
-    """torch.utils.data.Dataset: a map from index to sample; subclasses define __getitem__."""
+    """A map from index to sample (torch.utils.data.Dataset); subclasses define ``__getitem__``.
+
+    Defining ``__len__`` too lets samplers and the DataLoader size it; ``a + b`` concatenates
+    two datasets.
+    """
 
     def __add__(self, other):
         return ConcatDataset([self, other])
 
 
 class IterableDataset(Dataset):
-    """torch.utils.data.IterableDataset: a stream of samples; subclasses define __iter__."""
+    """A stream of samples (torch.utils.data.IterableDataset); subclasses define ``__iter__``."""
 
 
 class TensorDataset(Dataset):
-    """torch.utils.data.TensorDataset: sample i is (t[i] for t in tensors)."""
+    """Sample i is the tuple of ``t[i]`` for t in ``tensors`` (torch.utils.data.TensorDataset).
+
+    The tensors (passed as args) must share their first dim.
+    """
 
     def __init__(self, *tensors):
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
@@ -41,7 +50,7 @@ class TensorDataset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """torch.utils.data.ConcatDataset: several datasets indexed one after another."""
+    """The sized ``datasets`` indexed one after another (torch.utils.data.ConcatDataset)."""
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
@@ -64,7 +73,7 @@ class ConcatDataset(Dataset):
 
 
 class Subset(Dataset):
-    """torch.utils.data.Subset: the samples of `dataset` at `indices`."""
+    """The samples of ``dataset`` at ``indices``, in that order (torch.utils.data.Subset)."""
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -86,7 +95,11 @@ class Subset(Dataset):
 
 
 def random_split(dataset, lengths, generator=None):
-    """torch.utils.data.random_split: disjoint random Subsets of the given lengths or fractions."""
+    """Split ``dataset`` into disjoint random Subsets (torch.utils.data.random_split).
+
+    ``lengths`` are the sizes, or fractions summing to 1 (the remainder is dealt round-robin,
+    as in torch); the permutation comes from ``generator`` or the global generator.
+    """
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
@@ -104,15 +117,8 @@ def random_split(dataset, lengths, generator=None):
 
 
 # ---- samplers ------------------------------------------------------------------------------------
-class Sampler:
-    """torch.utils.data.Sampler: iterates over dataset indices; subclasses define __iter__."""
-
-    def __init__(self, data_source=None):
-        pass
-
-
 class SequentialSampler(Sampler):
-    """Indices 0, 1, ..., len(data_source) - 1."""
+    """Indices 0, 1, ..., len(data_source) - 1 in order (torch.utils.data.SequentialSampler)."""
 
     def __init__(self, data_source):
         self.data_source = data_source
@@ -125,8 +131,12 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    """A random permutation per pass (or draws with replacement), from `generator` or the
-    global generator (so `tapegrad.manual_seed` makes shuffling repeatable)."""
+    """Random indices into ``data_source``: a new permutation per pass (utils.data.RandomSampler).
+
+    With ``replacement`` the indices are drawn independently; ``num_samples`` is how many per
+    pass (default len(data_source)). Draws come from ``generator`` or the global generator,
+    so ``tapegrad.manual_seed`` makes shuffling repeatable.
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         if not isinstance(replacement, bool):
@@ -142,6 +152,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices one pass yields (len(data_source) unless given)."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
@@ -157,7 +168,10 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a random order each pass."""
+    """The given ``indices`` in a new random order each pass (utils.data.SubsetRandomSampler).
+
+    The order comes from ``generator`` or the global generator.
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
@@ -172,7 +186,11 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """`num_samples` indices drawn with probabilities proportional to `weights`."""
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    Mirrors torch.utils.data.WeightedRandomSampler: with ``replacement`` (the default) the
+    draws are independent; the draws come from ``generator`` or the global generator.
+    """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
@@ -198,7 +216,10 @@ class WeightedRandomSampler(Sampler):
 
 
 class BatchSampler(Sampler):
-    """Groups another sampler's indices into lists of `batch_size` (the last may be short)."""
+    """Group the indices of ``sampler`` into lists of ``batch_size`` (utils.data.BatchSampler).
+
+    The last batch may be short unless ``drop_last``.
+    """
 
     def __init__(self, sampler, batch_size, drop_last):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
@@ -225,7 +246,10 @@ class BatchSampler(Sampler):
 
 
 def get_worker_info():
-    """torch.utils.data.get_worker_info: None, since samples load in the main process."""
+    """Information about the current DataLoader worker: always None here (get_worker_info).
+
+    Samples load in the main process, where torch.utils.data.get_worker_info returns None too.
+    """
     return None
 
 
@@ -238,8 +262,11 @@ def _array_to_tensor(a):
 
 
 def default_collate(batch):
-    """torch's default_collate: stack tensors, arrays and numbers along a new first dimension,
-    recursing into dicts, namedtuples, tuples and lists (tuples come back as lists)."""
+    """Stack the samples of ``batch`` along a new first dim (torch.utils.data.default_collate).
+
+    Tensors, arrays and numbers are stacked; dicts, namedtuples, tuples and lists are walked
+    element by element (tuples come back as lists, as in torch).
+    """
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(batch, 0)
@@ -276,7 +303,10 @@ def _rebuild(elem, out, fallback):
 
 
 def default_convert(data):
-    """torch's default_convert (no batching): arrays become tensors, containers are walked."""
+    """Convert ``data`` without batching: arrays become tensors, containers are walked.
+
+    Mirrors torch.utils.data.default_convert, the collate function when batch_size is None.
+    """
     if isinstance(data, (np.ndarray, np.generic)) and not isinstance(data, (np.str_, np.bytes_)):
         return data if np.asarray(data).dtype.kind in "OSUV" else tensor(np.asarray(data))
     if isinstance(data, abc.Mapping):
@@ -292,9 +322,29 @@ def default_convert(data):
 
 # ---- the loader ----------------------------------------------------------------------------------
 class DataLoader:
-    """torch.utils.data.DataLoader: batches of samples, loaded in the main process.
+    """Batches of samples of ``dataset``, loaded in the main process (torch.utils.data.DataLoader).
 
-    Worker and memory-pinning options are accepted for compatibility and change nothing.
+    ``num_workers``, ``pin_memory``, ``timeout``, ``worker_init_fn``,
+    ``multiprocessing_context``, ``prefetch_factor``, ``persistent_workers``,
+    ``pin_memory_device`` and ``in_order`` are accepted for compatibility and change
+    nothing: tapegrad loads in the main process.
+
+    Parameters
+    ----------
+    dataset : Dataset or IterableDataset
+        Where the samples come from.
+    batch_size : int or None
+        Samples per batch; None yields single samples, converted by default_convert.
+    shuffle : bool
+        Draw a new random order each epoch (a RandomSampler using ``generator``).
+    sampler, batch_sampler : Sampler
+        Give the indices, or whole batches of indices, instead.
+    collate_fn : callable
+        Merges a list of samples into a batch (default :func:`default_collate`).
+    drop_last : bool
+        Drop the last, short batch.
+    generator : Generator
+        The random generator for shuffling.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
