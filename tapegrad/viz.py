@@ -15,6 +15,9 @@ from ._tensor import Tensor
 from .tape import Tape, namer
 from .autograd._history import human, operands, reachable, saved_buffers
 
+# what users call; tape_graph and tape_mimebundle reach them as Tape.to_dot and Jupyter's view
+__all__ = ["graph", "Graph"]
+
 FORMATS = ("svg", "png", "pdf")
 JUPYTER_MAX_ENTRIES = 500     # Graphviz lays out larger tapes too slowly for a notebook cell
 INSTALL = ("install Graphviz, which provides the `dot` program: `apt-get install graphviz` "

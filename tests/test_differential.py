@@ -19,8 +19,8 @@ from tests.differential.runner import report  # noqa: E402
 # Pattern "tag" or "tag1+tag2": the generator never draws a statement carrying all its tags.
 # Remove an entry when its fix lands; the slice then starts drawing that pattern again.
 KNOWN = {
-    # deliberate differences (README, "Differences from PyTorch"): tapegrad gives the right
-    # gradient where torch refuses
+    # deliberate differences (docs/differences.rst, "Differences from PyTorch"; the README
+    # sums them up): tapegrad gives the right gradient where torch refuses
     "inplace.sigmoid_": "K13 in-place ops keep their own result for backward: a later write "
                         "to it is harmless (torch raises)",
     "inplace.exp_": "K13",

@@ -601,9 +601,9 @@ def test_grad_through_a_freed_graph_raises_even_with_allow_unused():
 
 
 def test_grad_past_a_freed_part_raises_where_torch_could_skip_it():
-    """A deliberate difference (README): a released entry no longer knows where its inputs
-    came from, so `grad` reaching it raises even when, as here, it does not lead to the input
-    asked for (torch returns w's gradient); it never answers "no gradient" wrongly."""
+    """A deliberate difference (docs/differences.rst): a released entry no longer knows where
+    its inputs came from, so `grad` reaching it raises even when, as here, it does not lead to
+    the input asked for (torch returns w's gradient); it never answers "no gradient" wrongly."""
     x, w = T.ones(3, requires_grad=True), T.ones(3, requires_grad=True)
     inter = x * 2
     inter.exp().sum().backward()             # frees the saved values of mul and exp

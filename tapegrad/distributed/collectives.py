@@ -39,8 +39,13 @@ _BOOL_OPS = {ReduceOp.SUM: ReduceOp.MAX, ReduceOp.MAX: ReduceOp.MAX, ReduceOp.BO
 
 
 class Work:
-    """What an `async_op=True` collective returns: `wait()` blocks until its result is in the
-    tensors, `is_completed()` asks without blocking."""
+    """A handle on a collective started with `async_op=True` (or by `isend`/`irecv`).
+
+    `wait()` blocks until its result is in the tensors, `is_completed()` asks without blocking.
+    The collectives make it, not users: `request` is the MPI request in flight, `finish` (or
+    None) is called once when it completes (it copies the result into the tensors), and
+    `result` are the output tensors that `result()` returns.
+    """
 
     def __init__(self, request, finish=None, result=()):
         self._request, self._finish, self._result, self._done = request, finish, result, False
@@ -51,7 +56,11 @@ class Work:
             self._finish()
 
     def wait(self, timeout=None):
-        """Block until the collective has finished; its output tensors then hold the result."""
+        """Block until the collective has finished; its output tensors then hold the result.
+
+        `timeout` is accepted and ignored (MPI has no timed wait): this always waits to the end
+        and returns True.
+        """
         if not self._done:
             self._request.Wait()
             self._complete()
@@ -174,7 +183,13 @@ def _member(group):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Combine `tensor` across all ranks with `op`, in place on every rank."""
+    """Combine `tensor` across all ranks with `op`, in place on every rank.
+
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -187,7 +202,15 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
-    """Copy `tensor` of global rank `src` into `tensor` on every rank of the group."""
+    """Copy `tensor` of global rank `src` into `tensor` on every rank of the group.
+
+    Give exactly one of `src` (a global rank) and `group_src` (the same rank counted within
+    `group`).
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -199,7 +222,15 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
-    """Combine `tensor` across ranks with `op` into `tensor` on global rank `dst` only."""
+    """Combine `tensor` across ranks with `op` into `tensor` on global rank `dst` only.
+
+    Give exactly one of `dst` (a global rank) and `group_dst` (the same rank counted within
+    `group`); the other ranks' `tensor` is left as it was.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -240,7 +271,13 @@ def _spread(buffer, tensors):
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
-    """Fill tensor_list[i] with rank i's `tensor` on every rank."""
+    """Fill tensor_list[i] with rank i's `tensor` on every rank.
+
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -253,8 +290,15 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
-    """Gather every rank's `input_tensor` into `output_tensor`, concatenated along dim 0 (shape
-    [world * n, ...]) or stacked (shape [world, n, ...])."""
+    """Gather every rank's `input_tensor` into `output_tensor`, in rank order.
+
+    `output_tensor` holds world_size times `input_tensor`'s elements, concatenated along dim 0
+    (shape [world * n, ...]) or stacked (shape [world, n, ...]), with the same dtype.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -274,8 +318,15 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
-    """Combine every rank's `input` with `op` and give rank i the i-th of world_size equal
-    slices (along dim 0) in `output`."""
+    """Combine every rank's `input` with `op` and give rank i the i-th slice in `output`.
+
+    `input` holds world_size times `output`'s elements (world_size equal slices along dim 0),
+    with the same dtype.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -295,7 +346,16 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
-    """Collect every rank's `tensor` into `gather_list` on global rank `dst`."""
+    """Collect every rank's `tensor` into `gather_list` on global rank `dst`.
+
+    `gather_list` (one tensor per rank, shaped like `tensor`) is given on the destination only.
+    The destination is `dst` (a global rank) or `group_dst` (a rank within `group`), at most
+    one of them; with neither it is global rank 0.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -315,7 +375,16 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
-    """Give rank i the tensor scatter_list[i] of global rank `src`, into `tensor`."""
+    """Give rank i the tensor scatter_list[i] of global rank `src`, into `tensor`.
+
+    `scatter_list` (one tensor per rank, shaped like `tensor`) is given on the source only.
+    The source is `src` (a global rank) or `group_src` (a rank within `group`), at most one of
+    them; with neither it is global rank 0.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the tensors hold the
+    result only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -334,7 +403,15 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
-    """Wait until every rank of the group has reached this call."""
+    """Wait until every rank of the group has reached this call.
+
+    `device_ids` and `timeout` are accepted and ignored (there are no GPUs, and MPI's barrier
+    has no timeout).
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing and returns None.
+    `async_op=True` returns a `Work` to wait on instead of blocking (the barrier is
+    passed only after its `wait()`); otherwise the call returns None once it is done.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -342,7 +419,12 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Start sending `tensor` to global rank `dst`; returns a Work."""
+    """Start sending `tensor` to global rank `dst`; returns a Work to wait on.
+
+    Give exactly one of `dst` (a global rank) and `group_dst` (the same rank counted within
+    `group`, the process group: None for the default group). `tag` labels the message: the
+    receiver's `tag` must be the same. On a rank outside `group` this returns None.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -352,7 +434,12 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Start receiving into `tensor` from global rank `src` (any rank for None); a Work."""
+    """Start receiving into `tensor` from global rank `src`; returns a Work to wait on.
+
+    The sender is `src` (a global rank) or `group_src` (a rank within `group`, the process
+    group: None for the default group), at most one of them; with neither, any rank. `tag`
+    must match the sender's. On a rank outside `group` this returns None.
+    """
     g = _member(group)
     if g is None:
         return None
@@ -364,14 +451,24 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send `tensor` to global rank `dst` (returns once the buffer may be reused)."""
+    """Send `tensor` to global rank `dst` (returns once the buffer may be reused).
+
+    Give exactly one of `dst` (a global rank) and `group_dst` (the same rank counted within
+    `group`, the process group: None for the default group). `tag` labels the message: the
+    receiver's `tag` must be the same. On a rank outside `group` this does nothing.
+    """
     work = isend(tensor, dst, group, tag, group_dst)
     if work is not None:
         work.wait()
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into `tensor` from global rank `src` (any for None); returns the sender's rank."""
+    """Receive into `tensor` from global rank `src`; returns the sender's global rank.
+
+    The sender is `src` (a global rank) or `group_src` (a rank within `group`, the process
+    group: None for the default group), at most one of them; with neither, any rank. `tag`
+    must match the sender's. On a rank outside `group` this does nothing and returns -1.
+    """
     g = _member(group)
     if g is None:
         return -1

@@ -18,7 +18,13 @@ def _check_list(object_list, count, where, name):
 
 
 def all_gather_object(object_list, obj, group=None):
-    """Fill object_list[i] with rank i's `obj` on every rank."""
+    """Fill object_list[i] with rank i's `obj` on every rank.
+
+    `object_list` must be a list of world_size elements (they are replaced); `obj` must be
+    picklable.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing.
+    """
     g = _member(group)
     if g is None:
         return
@@ -27,7 +33,14 @@ def all_gather_object(object_list, obj, group=None):
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
-    """Replace the elements of `object_list` on every rank with those of global rank `src`."""
+    """Replace the elements of `object_list` on every rank with those of global rank `src`.
+
+    Every rank passes a list of the same length. The source is `src` (a global rank) or
+    `group_src` (a rank within `group`), at most one of them; with neither it is global rank 0.
+    `device` is accepted and ignored (objects travel pickled, never through a device).
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing.
+    """
     g = _member(group)
     if g is None:
         return
@@ -40,7 +53,14 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
-    """Collect every rank's `obj` into `object_gather_list` on global rank `dst`."""
+    """Collect every rank's `obj` into `object_gather_list` on global rank `dst`.
+
+    `object_gather_list` (a list of world_size elements, replaced) is needed on the destination
+    only. The destination is `dst` (a global rank) or `group_dst` (a rank within `group`), at
+    most one of them; with neither it is global rank 0.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing.
+    """
     g = _member(group)
     if g is None:
         return
@@ -54,8 +74,15 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
                         group=None, group_src=None):
-    """Put scatter_object_input_list[i] of global rank `src` into
-    scatter_object_output_list[0] on rank i."""
+    """Give rank i the object scatter_object_input_list[i] of global rank `src`.
+
+    It lands in `scatter_object_output_list[0]` (a list of at least one element) on rank i;
+    `scatter_object_input_list` (world_size picklable objects) is needed on the source only.
+    The source is `src` (a global rank) or `group_src` (a rank within `group`), at most one of
+    them; with neither it is global rank 0.
+    `group` is the process group to run on (None: the default group); on a rank outside it
+    the call does nothing.
+    """
     g = _member(group)
     if g is None:
         return

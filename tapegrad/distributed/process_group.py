@@ -21,7 +21,10 @@ ABORT_GRACE_S = 0.5
 
 
 class Backend(str):
-    """torch.distributed.Backend: the names of the backends (all of tapegrad's run on MPI)."""
+    """torch.distributed.Backend: the names of the backends (all of tapegrad's run on MPI).
+
+    `Backend(name)` is the string `name` in lower case.
+    """
 
     MPI = "mpi"
     GLOO = "gloo"
@@ -65,8 +68,11 @@ class ProcessGroup:
 
 
 class GroupMember:
-    """torch.distributed.GroupMember: WORLD is the default group, NON_GROUP_MEMBER marks the
-    result of `new_group` on a rank outside the new group."""
+    """torch.distributed.GroupMember: the default group and the mark of a non-member.
+
+    `WORLD` is the default group (None before `init_process_group`); `NON_GROUP_MEMBER` is what
+    `new_group` returns on a rank outside the new group.
+    """
 
     WORLD = None
     NON_GROUP_MEMBER = ProcessGroup(None, ())
@@ -94,6 +100,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     `backend` may be None, "mpi" or "gloo" (both run on MPI here; there is no GPU backend).
     `init_method` (env://, tcp://, file://) and `store` are accepted and unused: MPI's launcher
     has already done the rendezvous. `world_size` and `rank`, when given, must match MPI's.
+    `timeout`, `group_name`, `pg_options` and `device_id` are accepted and ignored (MPI waits
+    without a timeout, the default group needs no name, and there are no GPUs).
     Also installs a `sys.excepthook` that prints the traceback and aborts the whole job, so a
     rank that raises never leaves the others waiting in a collective.
     """
@@ -148,8 +156,12 @@ def _abort_on_uncaught(kind, value, tb):
 
 
 def destroy_process_group(group=None):
-    """Free `group`'s communicator, or with no argument the default group (and every group
-    made from it: call init_process_group again to start over; MPI itself stays up)."""
+    """Free `group`'s communicator, or with no argument the default group's.
+
+    Freeing the default group (`group` None or the default group itself) undoes
+    `init_process_group`, and every group made from it becomes unusable: call
+    init_process_group again to start over (MPI itself stays up).
+    """
     if world.default is None:
         raise RuntimeError(NOT_INITIALIZED)
     if group is None or group is world.default:
@@ -182,8 +194,15 @@ def resolve(group):
 
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
               use_local_synchronization=False):
-    """A group of the given global ranks (all of them for None). Like PyTorch's, every process
-    must call it, members or not; non-members get `GroupMember.NON_GROUP_MEMBER`."""
+    """A new process group of the given global ranks (all of them for None).
+
+    `ranks` are distinct global ranks; the group ranks follow their sorted order. Like
+    PyTorch's, every process of the default group must call it, members or not; non-members get
+    `GroupMember.NON_GROUP_MEMBER`. `timeout`, `backend`, `pg_options` and
+    `use_local_synchronization` are accepted and ignored: every group runs on MPI, and creating
+    one is always collective over the default group (so the non-members must call it even with
+    `use_local_synchronization=True`).
+    """
     base = default_group()
     size = base.size()
     ranks = list(range(size)) if ranks is None else sorted(int(r) for r in ranks)
@@ -210,7 +229,7 @@ def get_world_size(group=None):
 
 
 def get_backend(group=None):
-    """The backend name: always 'mpi'."""
+    """The backend name of `group` (the default group for None): always 'mpi'."""
     resolve(group)
     return Backend.MPI
 

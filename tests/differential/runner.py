@@ -62,7 +62,8 @@ def _describe(v, module):
 
 # torch refuses to say anything about a view whose base (or a sibling view) was written in a
 # way it cannot replay (multi-output views, views made in no_grad); tapegrad regenerates
-# such views from their base instead. A deliberate difference (README), so not a disagreement.
+# such views from their base instead. A deliberate difference (docs/differences.rst), so not
+# a disagreement.
 STALE = "torch: stale view"
 _STALE_WORDS = ("its base or another view of its base has been modified inplace",)
 

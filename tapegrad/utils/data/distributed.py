@@ -3,13 +3,16 @@ import math
 
 from ...creation import Generator, numpy_rng
 from ... import distributed as dist
-from ._sampler import Sampler
+from .sampler import Sampler
 
 
 class DistributedSampler(Sampler):
-    """The indices of rank `rank`'s share of `dataset`: every `num_replicas`-th index of one
-    (shuffled, with `seed + epoch`) order, padded by repeating its start to a multiple of
-    `num_replicas` (or, with `drop_last`, cut to one), so all ranks get `len(self)` indices.
+    """A sampler of the indices of rank `rank`'s share of `dataset`.
+
+    Every rank takes every `num_replicas`-th index of one common order, starting at its `rank`:
+    shuffled with the seed `seed + epoch` when `shuffle` is True, else 0, 1, 2, ... That order is
+    padded by repeating its start to a multiple of `num_replicas` (or, with `drop_last`, cut to
+    one), so all ranks get `len(self)` indices.
 
     `num_replicas` and `rank` default to the default process group's. Call `set_epoch(epoch)`
     before each epoch so that shuffling differs between epochs (and agrees across ranks).
