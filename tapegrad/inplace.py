@@ -119,8 +119,10 @@ def _inplace(self, fn, *args, name=None, **params):
     _write_check(self, name)
     if not _recording(self, args):
         if hasattr(fn, "prim"):     # bare arrays in: no recording, NumPy errors translated
-            out = fn(self._data, *[a._data if isinstance(a, Tensor) else a for a in args],
-                     **params)
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            if not params and _into_self(self, fn.prim, arrays):
+                return self
+            out = fn(self._data, *arrays, **params)
         else:
             out = fn(self, *args, **params)._data
         _store(self, out, name)
@@ -129,6 +131,41 @@ def _inplace(self, fn, *args, name=None, **params):
     _store(self, r._data, name)
     _rebase(self, r)
     return self
+
+
+# Arithmetic that NumPy can compute straight into the tensor's memory when nothing records it
+# (an optimizer's `p -= lr * p.grad` under no_grad): no temporary the size of the tensor, and
+# one pass over it instead of two.
+_UFUNCS = {elementwise.add.prim: np.add, elementwise.sub.prim: np.subtract,
+           elementwise.mul.prim: np.multiply}
+
+
+def _into_self(self, prim, arrays):
+    """Run a binary arithmetic primitive in place with its NumPy ufunc when the result would
+    have self's dtype and shape anyway (then it equals the out-of-place result, element for
+    element); False, having changed nothing, when another path must decide."""
+    ufunc = _UFUNCS.get(prim)
+    if ufunc is None or len(arrays) != 1:
+        return False
+    a, y = self._data, arrays[0]
+    if a.dtype.kind not in "fiu" or not a.flags.writeable:
+        return False
+    if type(y) is np.ndarray:
+        if y.dtype != a.dtype or y.shape != a.shape and not _fits(y.shape, a.shape):
+            return False
+    elif not (type(y) in (float, int) and a.dtype.kind == "f"):
+        return False
+    ufunc(a, y, out=a)
+    bump_version(self)
+    return True
+
+
+def _fits(shape, into):
+    """Whether an operand of `shape` broadcasts to `into` without making it larger."""
+    try:
+        return len(shape) <= len(into) and np.broadcast_shapes(into, shape) == into
+    except ValueError:
+        return False
 
 
 def _store(self, out, name):

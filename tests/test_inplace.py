@@ -138,3 +138,56 @@ def test_relu_reads_its_output_as_in_pytorch():
     for got in grads[:2]:
         for a, b in zip(got, grads[2]):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# ---- unrecorded arithmetic computed straight into the tensor (inplace._into_self) --------------
+FAST_CASES = [
+    ("float32 -= float32", np.float32, lambda r: r.standard_normal((4, 3)).astype(np.float32)),
+    ("float64 += row", np.float64, lambda r: r.standard_normal(3)),
+    ("float32 *= python float", np.float32, lambda r: 0.9),
+    ("float64 -= python int", np.float64, lambda r: 2),
+    ("int64 += int64 column", np.int64, lambda r: r.integers(-5, 5, (4, 1))),
+    ("float32 += float64 (promotes: the general path)", np.float32, lambda r: r.standard_normal(3)),
+    ("int64 *= python float (refused)", np.int64, lambda r: 1.5),
+    ("float32 += larger shape (refused)", np.float32, lambda r: np.ones((2, 4, 3), np.float32)),
+]
+
+
+@pytest.mark.parametrize("label,dtype,make", FAST_CASES, ids=[c[0] for c in FAST_CASES])
+@pytest.mark.parametrize("op", ["__iadd__", "__isub__", "__imul__"])
+def test_unrecorded_arithmetic_in_place_matches_torch(label, dtype, make, op):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a0 = (rng.standard_normal((4, 3)) * 10).astype(dtype)
+    other = make(rng)
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor(a0.copy())
+        b = lib.tensor(other) if isinstance(other, np.ndarray) else other
+        try:
+            with lib.no_grad():
+                out = getattr(a, op)(b)
+            results.append((out is a, a.numpy().copy(), a._version if lib is tg else None))
+        except Exception as exc:     # the refusal, by type: both libraries must refuse
+            results.append(type(exc).__name__)
+    mine, theirs = results
+    if isinstance(theirs, str) or isinstance(mine, str):
+        assert isinstance(mine, str) and isinstance(theirs, str), results
+        return
+    assert mine[0] and theirs[0]
+    np.testing.assert_array_equal(mine[1], theirs[1])
+    assert mine[1].dtype == theirs[1].dtype and mine[2] == 1
+
+
+def test_unrecorded_arithmetic_in_place_writes_through_views_and_refuses_read_only():
+    base = tg.zeros(4, 3)
+    view = base[1:3]
+    with tg.no_grad():
+        view += tg.ones(3)
+        view *= 2.0
+    np.testing.assert_array_equal(base.numpy()[1:3], np.full((2, 3), 2.0, np.float32))
+    np.testing.assert_array_equal(base.numpy()[[0, 3]], np.zeros((2, 3), np.float32))
+    assert base._version == 2 and view._version == 2
+    expanded = tg.ones(3).expand(4, 3)
+    with tg.no_grad(), pytest.raises(RuntimeError, match="read-only|expanded"):
+        expanded -= tg.ones(4, 3)
