@@ -16,7 +16,8 @@ from .tape import Tape  # noqa: F401
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
                        ones_like, empty_like, full_like, eye, arange, linspace, logspace,
                        rand, randn, rand_like, randn_like, randint, randperm, normal, bernoulli,
-                       multinomial, manual_seed, seed, Generator)
+                       multinomial, manual_seed, seed, Generator,
+                       default_generator)
 from .creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,  # noqa
                        ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from .creation import BFloat16Tensor as _BFloat16Tensor

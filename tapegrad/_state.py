@@ -76,7 +76,7 @@ tick = itertools.count(1).__next__
 hooked_leaves = weakref.WeakSet()
 # weights an Embedding looked up with sparse=True: their gradient reaches .grad through a hook,
 # out of the graph's sight, so grad() and backward(inputs=) must refuse them, not answer None
-# (by id: a tensor's == is elementwise, so it cannot go in a WeakSet)
+# (keyed by id, so that a lookup never compares two tensors with their elementwise ==)
 sparse_lookup_weights = weakref.WeakValueDictionary()
 
 

@@ -11,9 +11,9 @@ def manual_seed(seed):
     """Seed the global random generator with the integer `seed`, as torch.manual_seed.
 
     The generator is a NumPy PCG64 Generator, so streams differ from PyTorch's for the same seed.
+    Returns the default generator (`tapegrad.default_generator`), as PyTorch does.
     """
-    _default_generator.manual_seed(seed)
-    return Generator().manual_seed(seed)
+    return default_generator.manual_seed(seed)
 
 
 def seed():
@@ -39,12 +39,12 @@ class Generator:
         return self
 
 
-_default_generator = Generator()     # what the creation functions draw from by default
+default_generator = Generator()     # what the creation functions draw from by default
 
 
 def numpy_rng(generator):
     """The NumPy Generator behind `generator` (None: the default one `manual_seed` seeds)."""
-    return (_default_generator if generator is None else generator)._np
+    return (default_generator if generator is None else generator)._np
 
 
 def _make(arr, dtype, requires_grad, op):

@@ -4,19 +4,19 @@ its Mersenne Twister's; states do not carry between the two libraries)."""
 import numpy as np
 
 from ._tensor import Tensor, _leaf
-from .creation import _default_generator, randint
+from .creation import default_generator, randint
 
 _STATE_BYTES = 16 + 16 + 1 + 4      # state, increment (128-bit each), has_uint32, uinteger
 
 
 def initial_seed():
     """torch.initial_seed: the seed the default generator was last seeded with."""
-    return int(_default_generator._np.bit_generator.seed_seq.entropy) % 2 ** 64
+    return int(default_generator._np.bit_generator.seed_seq.entropy) % 2 ** 64
 
 
 def get_rng_state():
     """torch.get_rng_state: the default generator's state as a uint8 tensor."""
-    s = _default_generator._np.bit_generator.state
+    s = default_generator._np.bit_generator.state
     raw = (s["state"]["state"].to_bytes(16, "little") + s["state"]["inc"].to_bytes(16, "little")
            + bytes([s["has_uint32"]]) + int(s["uinteger"]).to_bytes(4, "little"))
     return _leaf(np.frombuffer(raw, np.uint8).copy())
@@ -31,7 +31,7 @@ def set_rng_state(new_state):
                            f"{getattr(new_state, 'dtype', type(new_state).__name__)} of shape "
                            f"{list(getattr(new_state, 'shape', []))}")
     raw = a.tobytes()
-    bitgen = _default_generator._np.bit_generator
+    bitgen = default_generator._np.bit_generator
     bitgen.state = {"bit_generator": "PCG64",
                     "state": {"state": int.from_bytes(raw[:16], "little"),
                               "inc": int.from_bytes(raw[16:32], "little")},

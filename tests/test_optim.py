@@ -370,3 +370,14 @@ def test_old_checkpoint_without_new_keys_or_tensor_steps_loads():
     a.grad = tg.ones(2)
     opt.step()
     assert opt.state[a]["step"].item() == 4.0
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta",
+                                  "Adamax", "ASGD", "NAdam", "RAdam"])
+def test_differentiable_true_is_refused_by_every_optimizer(name):
+    # a differentiable step would be recorded on the tape; tapegrad's updates never are, so
+    # accepting the flag and ignoring it would silently drop gradients through the step
+    p = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="differentiable=True is not supported"):
+        getattr(tg.optim, name)([p], lr=0.1, differentiable=True)
+    getattr(tg.optim, name)([p], lr=0.1, differentiable=False)

@@ -36,6 +36,14 @@ def test_manual_seed_makes_draws_repeatable():
     assert r.dtype == tg.int64 and ((r >= 0) & (r < 10)).all() if hasattr(r, "all") else True
 
 
+def test_manual_seed_returns_the_default_generator_as_torch():
+    g = tg.manual_seed(5)
+    assert g is tg.default_generator
+    first = tg.randn(3)
+    g.manual_seed(5)            # reseeding what manual_seed returned reseeds the global stream
+    assert first.tolist() == tg.randn(3).tolist()
+
+
 @pytest.mark.parametrize("a,b", [
     ("float32", "float64"), ("int64", "float32"), ("int32", "float16"), ("bool", "int32"),
     ("int32", "int64"), ("float16", "float32"),

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import _leaf
-from .optimizer import Optimizer, _direction, _step_counter, _validate, _written
+from .optimizer import (Optimizer, _check_differentiable, _direction, _step_counter, _validate,
+                        _written)
 
 
 class Adagrad(Optimizer):
@@ -11,13 +12,14 @@ class Adagrad(Optimizer):
     ``params`` is an iterable of tensors (or of (name, tensor) pairs), or of dicts defining
     parameter groups with their own settings. ``lr`` (decayed by
     ``lr_decay`` per step), ``weight_decay`` (L2 penalty), ``initial_accumulator_value``,
-    ``eps`` and ``maximize`` as in torch.optim.Adagrad; ``foreach``, ``differentiable`` and
-    ``fused`` are accepted for compatibility. As in torch, every parameter's state exists
+    ``eps`` and ``maximize`` as in torch.optim.Adagrad; ``foreach`` and ``fused`` are
+    accepted for compatibility, ``differentiable=True`` raises. As in torch, every parameter's state exists
     from construction.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check_differentiable(type(self).__name__, differentiable)
         _validate(lr, lr_decay=lr_decay, weight_decay=weight_decay,
                   initial_accumulator_value=initial_accumulator_value, epsilon=eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,

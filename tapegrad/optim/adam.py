@@ -1,8 +1,8 @@
 """torch.optim.Adam and AdamW (decoupled weight decay), with amsgrad and maximize."""
 import numpy as np
 
-from .optimizer import (Optimizer, _direction, _lerp_, _step_counter, _validate, _written,
-                        _zeros_like)
+from .optimizer import (Optimizer, _check_differentiable, _direction, _lerp_, _step_counter,
+                        _validate, _written, _zeros_like)
 
 
 class Adam(Optimizer):
@@ -12,13 +12,14 @@ class Adam(Optimizer):
     tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``, ``betas``
     (the moments' decay rates), ``eps``, ``weight_decay`` (an L2 penalty, or decoupled as in AdamW
     with ``decoupled_weight_decay``), ``amsgrad`` (keep the largest second moment) and ``maximize``
-    as in torch.optim.Adam; ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are
-    accepted for compatibility.
+    as in torch.optim.Adam; ``foreach``, ``capturable`` and ``fused`` are accepted for
+    compatibility, ``differentiable=True`` raises.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
+        _check_differentiable(type(self).__name__, differentiable)
         _validate(lr, epsilon=eps, weight_decay=weight_decay)
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
@@ -83,7 +84,8 @@ class AdamW(Adam):
     ``params`` is an iterable of tensors (or of (name, tensor) pairs), or of dicts defining
     parameter groups with their own settings. ``lr``, ``betas``, ``eps``, ``weight_decay``
     (default 1e-2), ``amsgrad`` and ``maximize`` as in torch.optim.AdamW; ``foreach``,
-    ``capturable``, ``differentiable`` and ``fused`` are accepted for compatibility.
+    ``capturable`` and ``fused`` are accepted for compatibility, ``differentiable=True``
+    raises.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,

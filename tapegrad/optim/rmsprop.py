@@ -1,8 +1,8 @@
 """torch.optim.RMSprop: plain or centered, with optional momentum."""
 import numpy as np
 
-from .optimizer import (Optimizer, _direction, _lerp_, _step_counter, _validate, _written,
-                        _zeros_like)
+from .optimizer import (Optimizer, _check_differentiable, _direction, _lerp_, _step_counter,
+                        _validate, _written, _zeros_like)
 
 
 class RMSprop(Optimizer):
@@ -11,13 +11,14 @@ class RMSprop(Optimizer):
     Step for step as PyTorch documents it. ``params`` is an iterable of tensors (or of (name,
     tensor) pairs), or of dicts defining parameter groups with their own settings. ``lr``, ``alpha``
     (the average's decay), ``eps``, ``weight_decay``, ``momentum``, ``centered`` (divide by the
-    variance estimate instead) and ``maximize`` as in torch.optim.RMSprop; ``capturable``,
-    ``foreach`` and ``differentiable`` are accepted for compatibility.
+    variance estimate instead) and ``maximize`` as in torch.optim.RMSprop; ``capturable``
+    and ``foreach`` are accepted for compatibility, ``differentiable=True`` raises.
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
+        _check_differentiable(type(self).__name__, differentiable)
         _validate(lr, epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
                                       centered=centered, weight_decay=weight_decay,

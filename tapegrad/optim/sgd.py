@@ -4,7 +4,7 @@ import numpy as np
 from .._tensor import _leaf
 from ..sparse import SparseGrad
 from ..tape import bump_version
-from .optimizer import Optimizer, _axpy_, _direction, _validate
+from .optimizer import Optimizer, _axpy_, _check_differentiable, _direction, _validate
 
 
 class SGD(Optimizer):
@@ -13,13 +13,14 @@ class SGD(Optimizer):
     Step for step as PyTorch documents it (the momentum buffer starts at g_1). ``params`` is an
     iterable of tensors (or of (name, tensor) pairs), or of dicts defining parameter groups with
     their own settings. ``lr``, ``momentum``, ``dampening``, ``weight_decay`` (L2 penalty),
-    ``nesterov`` and ``maximize`` (ascend instead) as in torch.optim.SGD; ``foreach``,
-    ``differentiable`` and ``fused`` are accepted for compatibility. A sparse gradient
+    ``nesterov`` and ``maximize`` (ascend instead) as in torch.optim.SGD; ``foreach`` and
+    ``fused`` are accepted for compatibility, ``differentiable=True`` raises. A sparse gradient
     (nn.Embedding(sparse=True)) updates only its rows when there is no momentum or weight decay.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
+        _check_differentiable(type(self).__name__, differentiable)
         _validate(lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
