@@ -195,3 +195,14 @@ def test_is_floating_point_complex_nonzero():
         tg.is_nonzero(tg.ones(2))
     with pytest.raises(RuntimeError, match="no values"):
         tg.is_nonzero(tg.ones(0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tg.nn.LayerNorm(4, device="cuda"),
+    lambda: tg.nn.RMSNorm(4, device="cuda"),
+    lambda: tg.nn.Embedding(5, 3, device="cuda"),
+    lambda: tg.nn.Linear(2, 2, device="cuda"),
+], ids=["LayerNorm", "RMSNorm", "Embedding", "Linear"])
+def test_modules_with_parameters_refuse_another_device(make):
+    with pytest.raises(RuntimeError, match="CPU only"):
+        make()

@@ -203,11 +203,12 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self._bias = elementwise_affine and bias
         if elementwise_affine:
-            self.weight = Parameter(creation.empty(self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(creation.empty(self.normalized_shape, dtype=dtype,
+                                                   device=device))
         else:
             self.register_parameter("weight", None)
         if self._bias:
-            self.bias = Parameter(creation.empty(self.normalized_shape, dtype=dtype))
+            self.bias = Parameter(creation.empty(self.normalized_shape, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

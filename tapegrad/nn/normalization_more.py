@@ -222,7 +222,8 @@ class RMSNorm(Module):
         self.normalized_shape = tuple(shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(creation.ones(self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(creation.ones(self.normalized_shape, dtype=dtype,
+                                                  device=device))
         else:
             self.register_parameter("weight", None)
 
