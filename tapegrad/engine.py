@@ -305,7 +305,8 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
 def _leading_to(entries, capture):
     """The entries (oldest first in `entries`) with a path to a tensor in `capture`: the only
     ones whose rules `grad` and `backward(inputs=...)` need to run."""
-    leaves = {id(t) for t in capture if t._entry is None}
+    # (a view made under no_grad gets no gradient, as in torch: it leads nowhere)
+    leaves = {id(t) for t in capture if t._entry is None and not t._nograd_view}
     targets = {(t._entry, t._index) for t in capture if t._entry is not None}
     useful = set()
     for e in entries:
