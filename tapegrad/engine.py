@@ -220,9 +220,10 @@ def _replay(tape, roots, seeds, retain, create_graph, capture, accumulate, follo
             if gs is None:
                 continue
             if useful is not None and e not in useful and (foreign is None or e.owner is tape):
-                # no path from here to a requested tensor: run no rule, only its hooks
-                if e.hooks is not None or wanted:
-                    visit_outputs(e, gs, wanted, got, create_graph, raw, shared)
+                # no path from here to a requested tensor: run no rule, and no hook but a
+                # requested output's (torch computes nothing here)
+                if wanted:
+                    visit_outputs(e, gs, wanted, got, create_graph, raw, shared, True)
                 continue
             prim = e.prim
             inputs = e.inputs

@@ -81,10 +81,12 @@ def _hooked(hook, g):
     return new
 
 
-def visit_outputs(e, gs, wanted, got, create_graph, raw, shared):
-    """Run hooks on, retain, and capture the cotangents of entry e's outputs."""
+def visit_outputs(e, gs, wanted, got, create_graph, raw, shared, wanted_only=False):
+    """Run hooks on, retain, and capture the cotangents of entry e's outputs; with
+    `wanted_only`, of the requested ones only (an entry with no path to what `grad` asks for
+    computes no other gradient, so, as in PyTorch, no other hook fires)."""
     for i, g in enumerate(gs):
-        if g is None:
+        if g is None or wanted_only and (e, i) not in wanted:
             continue
         hooks = (e.hooks or {}).get(i, ())
         ref = (e.retained or {}).get(i)

@@ -628,3 +628,34 @@ def test_grad_wrt_a_view_made_under_no_grad_runs_no_rule_toward_it():
     assert T.autograd.grad(loss, [a, v], allow_unused=True) == (None, None)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()     # backward() does replay it, and fails, as torch's does
+
+
+def test_grad_fires_no_hook_and_retains_nothing_off_the_path_to_its_inputs():
+    # found by the differential tester: torch computes no gradient toward tensors that lead to
+    # none of grad()'s inputs, so their hooks do not fire and retained .grad stays None; a
+    # requested non-leaf's hooks and retain_grad do fire
+    fired = []
+    a = T.ones(2, requires_grad=True)
+    b = T.ones(2, requires_grad=True)
+    t = a * 2
+    t.retain_grad()
+    t.register_hook(lambda g: fired.append("t"))
+    u = b * 2
+    u.retain_grad()
+    u.register_hook(lambda g: fired.append("u"))
+    z = (u * t).sum()
+    (ga,) = T.autograd.grad(z, [a], retain_graph=True)
+    assert fired == ["t"] and u.grad is None and ga.tolist() == [4.0, 4.0]
+    (gu,) = T.autograd.grad(z, [u], retain_graph=True)
+    assert fired == ["t", "u"] and u.grad.tolist() == gu.tolist() == [2.0, 2.0]
+    z.backward(inputs=[b])
+    assert fired == ["t", "u", "u"] and b.grad.tolist() == [4.0, 4.0]
+
+
+def test_relu_passes_a_nan_output_s_gradient_on_as_torch():
+    # torch's mask is `out <= 0`: at a NaN the cotangent flows (the NaN stays visible) where a
+    # `out > 0` mask would hide it behind a zero
+    x = T.tensor([float("nan"), -1.0, 2.0], requires_grad=True)
+    (T.relu(x) * T.tensor([1.0, 1.0, 3.0])).sum().backward()
+    g = x.grad.tolist()
+    assert g == [1.0, 0.0, 3.0]

@@ -245,7 +245,8 @@ def relu(input):
 # relu'(0) = 0, as in PyTorch; read from out (out > 0 exactly where x > 0), as PyTorch does, so
 # relu_ keeps no copy of its input and changing x after relu(x) does not spoil the backward.
 # Masks select rather than multiply: an inf or NaN cotangent at a clipped entry gives 0, not NaN.
-defvjp(relu, lambda g, out, x: where(out > 0, g, 0.0))
+# The mask is PyTorch's `out <= 0`: a NaN output passes its cotangent on (a NaN stays visible).
+defvjp(relu, lambda g, out, x: where(out <= 0, 0.0, g))
 
 
 
