@@ -659,3 +659,10 @@ def test_relu_passes_a_nan_output_s_gradient_on_as_torch():
     (T.relu(x) * T.tensor([1.0, 1.0, 3.0])).sum().backward()
     g = x.grad.tolist()
     assert g == [1.0, 0.0, 3.0]
+
+
+def test_relu_refuses_bool_input_as_torch():
+    m = T.tensor([1.0, 2.0]) == T.tensor([1.0, 0.0])
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        T.relu(m)
+    assert T.relu(T.tensor([-1, 2])).tolist() == [0, 2]     # integers are fine, as in torch

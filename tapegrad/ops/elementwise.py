@@ -237,8 +237,10 @@ def relu(input):
     """Elementwise max(`input`, 0), as torch.relu.
 
     The gradient at 0 is 0, as in PyTorch; it is read from the output, so no copy of `input` is
-    kept.
+    kept. Boolean input is refused, as in PyTorch.
     """
+    if type(input) is np.ndarray and input.dtype == np.bool_:
+        raise RuntimeError("relu: Boolean inputs not supported for relu")
     return np.maximum(input, 0)
 
 
