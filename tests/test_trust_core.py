@@ -666,3 +666,20 @@ def test_relu_refuses_bool_input_as_torch():
     with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
         T.relu(m)
     assert T.relu(T.tensor([-1, 2])).tolist() == [0, 2]     # integers are fine, as in torch
+
+
+def test_where_and_relu_give_torch_s_signed_zeros():
+    # found by the differential tester: where(c, x, 0) gave -0.0 for a masked negative x (a
+    # multiply by the mask), so 1 / where(...) was -inf where torch's is inf
+    torch = pytest.importorskip("torch")
+    x0 = np.array([-1.5, 2.0, -0.0, 3.0, 0.0], np.float32)
+    for lib in (T, torch):
+        x = lib.tensor(x0)
+        got = [1.0 / lib.where(x > 0, x, 0), 1.0 / lib.where(x > 0, 0, x),
+               1.0 / lib.where(x < 1, x, 0), 1.0 / lib.relu(x)]
+        if lib is T:
+            mine = [g.numpy() for g in got]
+        else:
+            theirs = [g.numpy() for g in got]
+    for m, t in zip(mine, theirs):
+        np.testing.assert_array_equal(m, t)

@@ -241,7 +241,7 @@ def relu(input):
     """
     if type(input) is np.ndarray and input.dtype == np.bool_:
         raise RuntimeError("relu: Boolean inputs not supported for relu")
-    return np.maximum(input, 0)
+    return np.maximum(0, input)      # (on a tie NumPy returns the second: relu(-0.0) is -0.0)
 
 
 # relu'(0) = 0, as in PyTorch; read from out (out > 0 exactly where x > 0), as PyTorch does, so
@@ -392,8 +392,14 @@ def _plus_zero(v):
 
 
 def _masked(a, keep):
-    if (a.dtype.kind in "fc" or is_floating(a.dtype)) and not np.isfinite(a).all():
-        return np.where(keep, a, 0)      # inf * False would be NaN: select instead
+    if a.dtype.kind in "fc" or is_floating(a.dtype):
+        if not np.isfinite(a).all():
+            return np.where(keep, a, 0)      # inf * False would be NaN: select instead
+        if (a == 0).any():
+            return np.where(keep, a, 0)      # keeps a kept -0.0 as it is (rare: slower path)
+        out = a * keep
+        out += 0      # a negative entry times False is -0.0; where() gives +0.0, as torch's
+        return out
     return a * keep
 
 
