@@ -11,7 +11,8 @@ from .process_group import (Backend, GroupMember, ProcessGroup, is_available,  #
                             get_backend, get_global_rank, get_group_rank)
 from .collectives import (ReduceOp, Work, all_reduce, broadcast, reduce, all_gather,  # noqa
                           all_gather_into_tensor, reduce_scatter_tensor, gather, scatter,
-                          barrier, send, recv, isend, irecv)
+                          barrier)
+from .point_to_point import send, recv, isend, irecv  # noqa: F401
 from .objects import (all_gather_object, broadcast_object_list, gather_object,  # noqa: F401
                       scatter_object_list)
 
