@@ -683,3 +683,30 @@ def test_where_and_relu_give_torch_s_signed_zeros():
             theirs = [g.numpy() for g in got]
     for m, t in zip(mine, theirs):
         np.testing.assert_array_equal(m, t)
+
+
+def test_std_gradient_is_zero_where_std_is_zero_even_for_an_infinite_cotangent():
+    # torch zeroes g / std where std is 0; g * 0 / 1 gave NaN for an inf g (differential tester)
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (T, torch):
+        x = lib.zeros(4, requires_grad=True)
+        s = x.std()
+        (lib.ones(()) / s).backward()       # d/ds of 1/s at s = 0 is -inf
+        results.append(x.grad.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.isnan(results[0]).any()
+
+
+def test_cat_result_is_contiguous_so_view_works_as_torch():
+    a = T.arange(12.0).reshape(3, 4).transpose(-1, 0)       # Fortran-ordered memory
+    joined = T.cat([a, a.abs()], dim=0)
+    assert joined.is_contiguous()
+    assert joined.view(3, -1).shape == (3, 8)
+
+
+def test_argmax_and_argmin_refuse_bool_as_torch():
+    m = T.tensor([True, False])
+    for f in (T.argmax, T.argmin):
+        with pytest.raises(RuntimeError, match="does not support bool input"):
+            f(m)

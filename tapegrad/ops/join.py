@@ -18,8 +18,13 @@ from .shape import reshape_prim, atleast_1d, atleast_2d
 
 @primitive("cat", reads_inputs=False, raw=True)
 def cat_prim(*arrays, dim, offsets, dtype):
-    """Concatenate along `dim`; `offsets` are where each input starts (and the total size)."""
-    return np.concatenate(arrays, axis=dim, dtype=dtype, casting="unsafe")
+    """Concatenate along `dim`; `offsets` are where each input starts (and the total size).
+
+    The result is contiguous, as PyTorch's (NumPy lays it out in Fortran order when every input
+    is, and `view` would then fail on it).
+    """
+    out = np.concatenate(arrays, axis=dim, dtype=dtype, casting="unsafe")
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 class _PerInput:

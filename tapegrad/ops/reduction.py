@@ -291,6 +291,8 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 def _arg(input, dim, keepdim, argfn, op_name):
     a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{op_name}(): does not support bool input")
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{op_name}(): Expected reduction dim to be specified for "

@@ -34,10 +34,13 @@ def _centered(x, dims, correction):
 
 
 def _std_grad(g, out, x, dims=None, correction=1, keepdim=False):
-    """(x - mean) / ((N - correction) std), and 0 where std is 0, as in PyTorch."""
+    """g (x - mean) / ((N - correction) std), and 0 where std is 0, as in PyTorch (even for an
+    infinite or NaN g: the factor g / std is what is zeroed there)."""
     shape = _data(x).shape
     s = _keep(out, shape, dims, keepdim)
-    return _keep(g, shape, dims, keepdim) * _centered(x, dims, correction) / where(s == 0, 1.0, s)
+    zero = s == 0
+    scale = where(zero, 0.0, _keep(g, shape, dims, keepdim) / where(zero, 1.0, s))
+    return scale * _centered(x, dims, correction)
 
 
 defvjp(_var, lambda g, out, x, dims=None, correction=1, keepdim=False:
