@@ -345,6 +345,20 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     return _run(request, async_op, lambda: recv.land(divide), [output])
 
 
+def _root_with_list(g, rank, group_rank, role, where, tensors, like):
+    """gather's and scatter's root rank, and whether it is this one: only the root passes the
+    list of one tensor per rank (shaped like `like`), as in PyTorch."""
+    root = peer_rank(g, default_root(rank, group_rank), role, where, group_rank)
+    mine = g.rank() == root
+    if mine:
+        _parts(tensors, like, g.size(), where, f"{where}_list")
+    elif tensors:
+        which = "destination" if role == "dst" else "source"
+        raise ValueError(f"{where}: Argument ``{where}_list`` must NOT be specified on "
+                         f"non-{which} ranks.")
+    return root, mine
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Collect every rank's `tensor` into `gather_list` on global rank `dst`.
 
@@ -359,13 +373,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     g = _member(group)
     if g is None:
         return None
-    root = peer_rank(g, default_root(dst, group_dst), "dst", "gather", group_dst)
-    mine = g.rank() == root
-    if mine:
-        _parts(gather_list, tensor, g.size(), "gather", "gather_list")
-    elif gather_list:
-        raise ValueError("gather: Argument ``gather_list`` must NOT be specified on "
-                         "non-destination ranks.")
+    root, mine = _root_with_list(g, dst, group_dst, "dst", "gather", gather_list, tensor)
     wire = _Wire(tensor, "gather")
     _header(g, "gather", tensor)
     out = _stacked(tensor, g.size()) if mine else None
@@ -388,13 +396,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     g = _member(group)
     if g is None:
         return None
-    root = peer_rank(g, default_root(src, group_src), "src", "scatter", group_src)
-    mine = g.rank() == root
-    if mine:
-        _parts(scatter_list, tensor, g.size(), "scatter", "scatter_list")
-    elif scatter_list:
-        raise ValueError("scatter: Argument ``scatter_list`` must NOT be specified on "
-                         "non-source ranks.")
+    root, mine = _root_with_list(g, src, group_src, "src", "scatter", scatter_list, tensor)
     wire = _Wire(tensor, "scatter")
     _header(g, "scatter", tensor)
     send = np.stack([_Wire(t, "scatter").array for t in scatter_list]) if mine else None

@@ -226,7 +226,7 @@ class DistributedDataParallel(Module):
         size = self.process_group.size()
         for b in started:
             b.unpack(size, used)
-            b.ready, b.work = 0, None
+            b.work = None
         self._unfinished = len(started) < len(self._buckets)
         for b in self._buckets:
             b.ready = 0
